@@ -1,0 +1,56 @@
+"""What to do when the assistant does not understand the user."""
+from typing import Any, Dict, Iterable, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import INTRO_NOT_UNDERSTOOD, hand_off
+
+ACTION_NAME = "action_ask_rephrase_or_handoff"
+# Actions Rasa runs after every user message before the chosen one; they say nothing.
+_BOOKKEEPING_ACTIONS = {"action_listen", "action_extract_slots", "action_session_start"}
+
+
+def consecutive_misunderstood_turns(events: Iterable[Dict[Text, Any]]) -> int:
+    """How many user messages in a row, the latest included, went unanswered for lack of
+    understanding. Derived from the tracker, so there is no counter to keep in step."""
+    first_reply_per_turn: List[Any] = []
+    for event in events:
+        if event.get("event") == "user":
+            first_reply_per_turn.append(None)
+        elif (
+            event.get("event") == "action"
+            and first_reply_per_turn
+            and first_reply_per_turn[-1] is None
+            and event.get("name") not in _BOOKKEEPING_ACTIONS
+        ):
+            first_reply_per_turn[-1] = event.get("name")
+
+    # The latest turn is the one being answered now, by this action.
+    count = 1
+    for reply in reversed(first_reply_per_turn[:-1]):
+        if reply != ACTION_NAME:
+            break
+        count += 1
+    return count
+
+
+class ActionAskRephraseOrHandoff(Action):
+    """First misunderstanding: ask to rephrase and offer the known problems as buttons.
+    Second in a row: hand off to technical support rather than keep the user guessing."""
+
+    def name(self) -> Text:
+        return ACTION_NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if consecutive_misunderstood_turns(tracker.events) % 2 == 0:
+            hand_off(dispatcher, INTRO_NOT_UNDERSTOOD)
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+        # Like Rasa's own default fallback: the dialogue carries on as if the message that
+        # was not understood never came, so a flow in progress is not lost and the next
+        # prediction is to listen. The events stay in the tracker, which the count reads.
+        return [UserUtteranceReverted()]

@@ -1,0 +1,59 @@
+import asyncio
+
+import pytest
+
+from rasa_sdk.events import UserUtteranceReverted
+
+from actions.fallback import ActionAskRephraseOrHandoff, consecutive_misunderstood_turns
+from tests.actions.conftest import build_tracker, sent_responses
+
+REPHRASE = ["utter_ask_rephrase"]
+HANDOFF = ["utter_handoff_intro_not_understood", "utter_handoff_to_support"]
+NOT_UNDERSTOOD = [("intent", "nlu_fallback")]
+ANSWERED_BY_FALLBACK = [("action", "action_ask_rephrase_or_handoff"), ("event", "rewind")]
+
+
+def responses_for(steps, dispatcher):
+    tracker = build_tracker(steps)
+    events = asyncio.run(ActionAskRephraseOrHandoff().run(dispatcher, tracker, domain={}))
+    # The misunderstood message is taken back, so a flow in progress resumes after it.
+    assert events == [UserUtteranceReverted()]
+    return sent_responses(dispatcher)
+
+
+def test_first_misunderstanding_asks_to_rephrase_with_the_problems_as_buttons(dispatcher):
+    steps = [("intent", "greet"), ("action", "utter_greet")] + NOT_UNDERSTOOD
+    assert responses_for(steps, dispatcher) == REPHRASE
+
+
+def test_second_misunderstanding_in_a_row_hands_off(dispatcher):
+    steps = NOT_UNDERSTOOD + ANSWERED_BY_FALLBACK + NOT_UNDERSTOOD
+    assert responses_for(steps, dispatcher) == HANDOFF
+
+
+def test_after_a_handoff_the_next_misunderstanding_asks_to_rephrase_again(dispatcher):
+    steps = (NOT_UNDERSTOOD + ANSWERED_BY_FALLBACK) * 2 + NOT_UNDERSTOOD
+    assert responses_for(steps, dispatcher) == REPHRASE
+
+
+def test_an_understood_message_in_between_starts_the_count_again(dispatcher):
+    steps = (
+        NOT_UNDERSTOOD
+        + ANSWERED_BY_FALLBACK
+        + [("intent", "no_email"), ("action", "utter_no_email_check_spam"), ("action", "utter_ask_did_it_help")]
+        + NOT_UNDERSTOOD
+    )
+    assert responses_for(steps, dispatcher) == REPHRASE
+
+
+@pytest.mark.parametrize(
+    "steps, expected",
+    [
+        (NOT_UNDERSTOOD, 1),
+        (NOT_UNDERSTOOD + ANSWERED_BY_FALLBACK + NOT_UNDERSTOOD, 2),
+        ((NOT_UNDERSTOOD + ANSWERED_BY_FALLBACK) * 2 + NOT_UNDERSTOOD, 3),
+        ([("intent", "greet"), ("action", "utter_greet")] + NOT_UNDERSTOOD, 1),
+    ],
+)
+def test_counts_consecutive_misunderstood_turns_from_the_events(steps, expected):
+    assert consecutive_misunderstood_turns(build_tracker(steps).events) == expected

@@ -1,0 +1,105 @@
+"""Start the action server and the Rasa server on free ports, as `make run` does."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+
+STARTUP_TIMEOUT_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Bot:
+    webhook: str
+    server_log: Path
+
+    def post(self, body: Any) -> requests.Response:
+        return requests.post(self.webhook, json=body, timeout=30)
+
+    def say(self, sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = self.post(body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def _start(args: List[str], log: Path) -> subprocess.Popen:
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_until_answering(bot: Bot, processes: List[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break
+        try:
+            if bot.post({"sender": f"probe-{uuid.uuid4()}", "message": "/greet"}).json():
+                return
+        except (requests.ConnectionError, ValueError):
+            pass
+        time.sleep(1)
+    pytest.fail("The servers did not start:\n" + bot.server_log.read_text(errors="replace")[-4000:])
+
+
+@pytest.fixture(scope="session")
+def bot(model_path, tmp_path_factory) -> Bot:
+    workdir = tmp_path_factory.mktemp("servers")
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    rasa = str(Path(sys.executable).with_name("rasa"))
+
+    actions = _start(
+        [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        workdir / "actions.log",
+    )
+    server = _start(
+        [rasa, "run", "--model", str(model_path), "--port", str(rasa_port),
+         "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+         "--credentials", str(ROOT / "credentials.yml")],
+        workdir / "rasa.log",
+    )
+    bot = Bot(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", workdir / "rasa.log")
+    try:
+        _wait_until_answering(bot, [actions, server])
+        yield bot
+    finally:
+        _stop(server)
+        _stop(actions)
+
+
+@pytest.fixture
+def sender() -> str:
+    """A new conversation for each test."""
+    return f"test-{uuid.uuid4()}"
