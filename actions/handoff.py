@@ -28,9 +28,14 @@ class ActionHandoffToSupport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        # A "no" to "did that help?" is the only way a flow reaches this action; anything
-        # else (the request_human intent, a button) is the user asking for a person.
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        intro = INTRO_ADVICE_RAN_OUT if intent == "deny" else INTRO_REQUESTED
-        hand_off(dispatcher, intro)
+        if tracker.latest_action_name == "action_listen":
+            # A "no" to "did that help?" is the only way a flow reaches this action directly
+            # after the user; anything else (request_human, its button) asks for a person.
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            intro = INTRO_ADVICE_RAN_OUT if intent == "deny" else INTRO_REQUESTED
+            hand_off(dispatcher, intro)
+        else:
+            # The flow's last step ("if your operator allows MIGR, support must
+            # troubleshoot") has just led into the handoff; another introduction would repeat it.
+            dispatcher.utter_message(response="utter_handoff_to_support")
         return []

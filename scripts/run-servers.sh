@@ -3,6 +3,8 @@
 # Ctrl-C, or either server stopping, stops both.
 set -u
 cd "$(dirname "$0")/.."
+# Rasa 3.6 and its dependencies warn about their own deprecated imports at every start.
+export PYTHONWARNINGS=ignore::DeprecationWarning
 
 pids=()
 stop() {

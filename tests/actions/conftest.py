@@ -43,7 +43,7 @@ def build_tracker(steps: List[Step], slots: Optional[Dict[str, Any]] = None) -> 
             "slots": {"language": None, "session_started_metadata": None, **(slots or {})},
             "latest_message": latest_message,
             "events": events,
-            "latest_action_name": "action_listen",
+            "latest_action_name": [e["name"] for e in events if e["event"] == "action"][-1],
         }
     )
 

@@ -33,3 +33,19 @@ def test_flow_that_ran_out_of_advice_says_sorry_before_the_support_number(dispat
         "utter_handoff_intro_advice_ran_out",
         "utter_handoff_to_support",
     ]
+
+
+def test_flow_step_that_already_leads_into_the_handoff_is_not_introduced_again(dispatcher):
+    tracker = build_tracker(
+        [
+            ("intent", "no_sms_code"),
+            ("action", "utter_no_sms_code_check_operator"),
+            ("action", "utter_ask_did_it_help"),
+            ("intent", "deny"),
+            ("action", "utter_no_sms_code_operator_allows_it"),
+        ]
+    )
+
+    run_handoff(tracker, dispatcher)
+
+    assert sent_responses(dispatcher) == ["utter_handoff_to_support"]
