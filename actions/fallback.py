@@ -6,6 +6,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import INTRO_NOT_UNDERSTOOD, hand_off
+from actions.topics import DEFAULT_TOPICS, HANDOFF_TOPIC, button, likely_topics
 
 ACTION_NAME = "action_ask_rephrase_or_handoff"
 # Actions Rasa runs after every user message before the chosen one; they say nothing.
@@ -37,8 +38,9 @@ def consecutive_misunderstood_turns(events: Iterable[Dict[Text, Any]]) -> int:
 
 
 class ActionAskRephraseOrHandoff(Action):
-    """First misunderstanding: ask to rephrase and offer the known problems as buttons.
-    Second in a row: hand off to technical support rather than keep the user guessing."""
+    """First misunderstanding: offer the topics the message most likely meant as buttons, or,
+    with no likely topic, ask to rephrase and offer the five problems. Second in a row: hand
+    off to technical support rather than keep the user guessing."""
 
     def name(self) -> Text:
         return ACTION_NAME
@@ -49,7 +51,11 @@ class ActionAskRephraseOrHandoff(Action):
         if consecutive_misunderstood_turns(tracker.events) % 2 == 0:
             hand_off(dispatcher, INTRO_NOT_UNDERSTOOD)
         else:
-            dispatcher.utter_message(response="utter_ask_rephrase")
+            language = tracker.get_slot("language")
+            topics = likely_topics(tracker.latest_message)
+            question = "utter_ask_which_topic" if topics else "utter_ask_rephrase"
+            buttons = [button(t, language) for t in (topics or DEFAULT_TOPICS) + [HANDOFF_TOPIC]]
+            dispatcher.utter_message(response=question, buttons=buttons)
         # Like Rasa's own default fallback: the dialogue carries on as if the message that
         # was not understood never came, so a flow in progress is not lost and the next
         # prediction is to listen. The events stay in the tracker, which the count reads.

@@ -57,3 +57,50 @@ def test_an_understood_message_in_between_starts_the_count_again(dispatcher):
 )
 def test_counts_consecutive_misunderstood_turns_from_the_events(steps, expected):
     assert consecutive_misunderstood_turns(build_tracker(steps).events) == expected
+
+
+def test_first_misunderstanding_without_a_likely_topic_offers_the_five_problems(dispatcher):
+    tracker = build_tracker(NOT_UNDERSTOOD, slots={"language": "en"})
+    asyncio.run(ActionAskRephraseOrHandoff().run(dispatcher, tracker, domain={}))
+
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_rephrase"
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/no_email", "/no_sms_code", "/card_payment_failed", "/pdf_form_wont_open",
+        "/personal_number_incorrect", "/request_human",
+    ]
+    assert message["buttons"][0]["title"] == "I don't get any email"
+
+
+def test_ambiguous_question_offers_the_likely_topics_in_the_users_language(dispatcher):
+    tracker = build_tracker(NOT_UNDERSTOOD, slots={"language": "sv"})
+    tracker.latest_message.update(
+        {
+            "intent_ranking": [
+                {"name": "nlu_fallback", "confidence": 0.7},
+                {"name": "faq", "confidence": 0.9},
+                {"name": "no_sms_code", "confidence": 0.08},
+            ],
+            "response_selector": {
+                "faq": {
+                    "ranking": [
+                        {"intent_response_key": "faq/change_phone_number", "confidence": 0.48},
+                        {"intent_response_key": "faq/two_step_verification", "confidence": 0.44},
+                        {"intent_response_key": "faq/siths", "confidence": 0.02},
+                    ]
+                }
+            },
+        }
+    )
+    asyncio.run(ActionAskRephraseOrHandoff().run(dispatcher, tracker, domain={}))
+
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_which_topic"
+    assert message["buttons"] == [
+        {
+            "title": "Hur byter jag telefonnummer på mitt konto?",
+            "payload": "Hur byter jag telefonnummer på mitt konto?",
+        },
+        {"title": "Vad är tvåstegsverifiering?", "payload": "Vad är tvåstegsverifiering?"},
+        {"title": "Prata med teknisk support", "payload": "/request_human"},
+    ]

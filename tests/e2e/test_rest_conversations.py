@@ -1,7 +1,9 @@
 """Whole conversations over the REST webhook, against the real servers."""
 import pytest
+import yaml
 
 from assistant.language import detect_language
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -220,3 +222,68 @@ def test_too_long_message_gets_told_and_the_flow_is_not_lost(bot, sender):
 def test_nothing_the_user_typed_is_logged_by_the_server(bot, sender):
     bot.say(sender, "mitt personnummer 19121212-1212 är fel")
     assert "19121212-1212" not in bot.server_log.read_text(errors="replace")
+
+
+# --- Questions from the page "Teknisk support" -------------------------------------------
+
+COVERAGE = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def response_text(name, language):
+    for variation in DOMAIN["responses"][name]:
+        if bool(variation.get("condition")) == (language == "en"):
+            return variation["text"]
+
+
+FAQ_BUTTONS = [
+    (topic, language)
+    for topic in COVERAGE["topics"]
+    if topic.startswith("faq/")
+    for language in ("sv", "en")
+]
+
+
+@pytest.mark.parametrize("topic, language", FAQ_BUTTONS, ids=lambda v: str(v))
+def test_every_question_button_gets_its_answer_in_its_language(bot, sender, topic, language):
+    # The fallback offers questions from the page as buttons that send the question itself.
+    replies = bot.say(sender, COVERAGE["topics"][topic][language])
+    assert texts(replies) == [response_text(f"utter_{topic}", language)]
+
+
+@pytest.mark.parametrize(
+    "language, message, facts",
+    [
+        ("sv", "hur gör jag för att stänga ner mitt konto hos er", ["0771-235 235", "knappval 7", "Ring oss"]),
+        ("en", "i forgot my password what now", ["reset"]),
+        ("en", "is there a time limit on every page of the form", ["30 minutes"]),
+        ("sv", "hur länge sparas en ansökan som jag inte har skickat in", ["30 dagar", "14 dagar"]),
+        ("en", "how do i get bankid", ["bank", "free"]),
+        ("sv", "jag jobbar på en kommun, hur loggar jag in", ["SITHS", "administratören"]),
+    ],
+)
+def test_questions_from_the_page_are_answered_in_the_users_language(bot, sender, language, message, facts):
+    replies = bot.say(sender, message)
+    assert_in_language(replies, language)
+    for fact in facts:
+        assert fact in joined(replies)
+
+
+@pytest.mark.parametrize(
+    "language, problem, question, answer_fact, no, next_fact",
+    [
+        ("en", "i never got the verification email", "how do i change my email address",
+         "Min sida", "no, nothing in the junk folder", "mistyped"),
+        ("sv", "blanketten går inte att öppna i webbläsaren", "kan jag skriva ut min ansökan",
+         "skriva ut", "nej det hjälpte inte", "annan webbläsare"),
+    ],
+)
+def test_a_question_from_the_page_in_the_middle_of_a_flow_and_the_flow_goes_on(
+    bot, sender, language, problem, question, answer_fact, no, next_fact
+):
+    bot.say(sender, problem)
+    replies = bot.say(sender, question)
+    assert answer_fact in joined(replies)
+    replies = bot.say(sender, no)
+    assert next_fact in joined(replies)
+    assert_in_language(replies, language)
