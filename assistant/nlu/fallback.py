@@ -1,27 +1,51 @@
-"""Rasa's FallbackClassifier, extended to the ResponseSelector's choice of answer.
+"""Rasa's FallbackClassifier, made stricter in two ways the assistant needs.
 
-Rasa's own classifier only looks at the intents. A question from the page is the single intent
-`faq`, so "how do I change my phone number?" versus "what is two-step verification?" is decided
-by the ResponseSelector, whose doubts the classifier never sees. This one also falls back when
-the selected answer is unsure or nearly tied with the next, so the assistant asks (offering the
-likely topics as buttons) instead of guessing.
+1. The answer to a question from the page. Such questions are the single intent `faq`, so
+   "how do I change my phone number?" versus "what is two-step verification?" is decided by
+   the ResponseSelector, whose doubts Rasa's classifier never sees. This one also falls back
+   when the selected answer is unsure or nearly tied with the next.
+2. Messages without a single word the assistant was trained on ("qwxz plomf", emoji only, a
+   language it does not speak). The classifier can be very confident about such a message,
+   because nothing in it counts against its guess; this one asks the user to rephrase.
+
+Either way the assistant asks (with the likely topics as buttons) instead of guessing.
 """
-from typing import Any, Dict, Text
+import json
+from typing import Any, Dict, FrozenSet, List, Optional, Text, Type
 
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 RESPONSE_SELECTOR = "response_selector"
 ANSWER_THRESHOLD = "answer_threshold"
 ANSWER_AMBIGUITY_THRESHOLD = "answer_ambiguity_threshold"
+VOCABULARY_FILE = "vocabulary.json"
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
-class AnswerAwareFallbackClassifier(FallbackClassifier):
+class StricterFallbackClassifier(FallbackClassifier):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        # Its training only reads the tokens. It still has to come after the classifiers in
+        # the pipeline, whose predictions it checks.
+        return [Tokenizer]
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -30,15 +54,75 @@ class AnswerAwareFallbackClassifier(FallbackClassifier):
             ANSWER_AMBIGUITY_THRESHOLD: 0.1,
         }
 
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        vocabulary: FrozenSet[Text] = frozenset(),
+    ) -> None:
+        super().__init__(config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self._vocabulary = vocabulary
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "StricterFallbackClassifier":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "StricterFallbackClassifier":
+        with model_storage.read_from(resource) as directory:
+            words = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, frozenset(words))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        words = {
+            word
+            for example in training_data.training_examples
+            for word in _words(example)
+        }
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(words)), encoding="utf-8")
+        self._vocabulary = frozenset(words)
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        messages = super().process(messages)
+        for message in messages:
+            if self._no_known_word(message):
+                # With nothing it knows in the message, the classifiers' ranking is noise: keep
+                # only the fallback, so no topic is offered on the strength of it.
+                message.data[INTENT_RANKING_KEY] = message.data[INTENT_RANKING_KEY][:1]
+        return messages
+
     def _should_fallback(self, message: Message) -> bool:
-        return super()._should_fallback(message) or self._answer_unclear(message)
+        return (
+            super()._should_fallback(message)
+            or self._no_known_word(message)
+            or self._answer_unclear(message)
+        )
+
+    def _no_known_word(self, message: Message) -> bool:
+        return self._vocabulary.isdisjoint(_words(message))
 
     def _answer_unclear(self, message: Message) -> bool:
         intent = message.data[INTENT].get(INTENT_NAME_KEY)
         selection = (message.get(RESPONSE_SELECTOR) or {}).get(intent)
-        if not selection:
-            return False
-        ranking = selection.get("ranking") or []
+        ranking = (selection or {}).get("ranking") or []
         if not ranking:
             return False
         best = ranking[0].get(PREDICTED_CONFIDENCE_KEY, 0.0)
@@ -47,3 +131,7 @@ class AnswerAwareFallbackClassifier(FallbackClassifier):
             best < self.component_config[ANSWER_THRESHOLD]
             or best - runner_up < self.component_config[ANSWER_AMBIGUITY_THRESHOLD]
         )
+
+
+def _words(message: Message) -> FrozenSet[Text]:
+    return frozenset(token.text.lower() for token in message.get(TOKENS_NAMES[TEXT]) or [])
