@@ -98,3 +98,16 @@ def test_every_faq_topic_in_the_data_and_domain_is_on_the_map():
     faq_topics = {t for t in trained if t.startswith("faq/")} | in_domain
     mapped = {section["topic"] for section in MAP["sections"]}
     assert faq_topics - mapped == set()
+
+
+def test_the_greetings_buttons_are_the_topics_offered_when_nothing_is_clear():
+    from actions.topics import DEFAULT_TOPICS, HANDOFF_TOPIC, button
+
+    for language in LANGUAGES:
+        (greeting,) = [
+            variation
+            for variation in DOMAIN["responses"]["utter_greet"]
+            if bool(variation.get("condition")) == (language == "en")
+        ]
+        expected = [button(topic, language) for topic in DEFAULT_TOPICS + [HANDOFF_TOPIC]]
+        assert greeting["buttons"] == expected
