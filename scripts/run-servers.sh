@@ -21,7 +21,7 @@ pids+=($!)
 pids+=($!)
 
 cat <<'MSG'
-Starting the assistant (the Rasa server needs about 20 seconds to load the model).
+Starting the assistant (the Rasa server needs about 50 seconds to load the model).
 Then talk to it, for example:
   curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \
        -d '{"sender": "me", "message": "Jag får ingen sms-kod"}'
