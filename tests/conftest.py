@@ -1,7 +1,7 @@
 """Shared test fixtures: the trained model, the NLU data, and a summary of figures."""
 import asyncio
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -9,6 +9,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 LANGUAGES = ("sv", "en")
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+COVERAGE_MAP = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
+_ENGLISH_CONDITION = [{"type": "slot", "name": "language", "value": "en"}]
 
 # Figures tests want shown after the run (accuracy per language, ...), printed by
 # pytest_terminal_summary below so they are visible without -s.
@@ -33,6 +36,19 @@ def training_examples(language: str) -> List[Tuple[str, str]]:
 
 def held_out_examples(language: str) -> List[Tuple[str, str]]:
     return nlu_examples(ROOT / "tests" / "nlu" / language)
+
+
+def response_variation(name: str, language: str) -> Optional[Dict]:
+    """The variation of a domain response for a language, or None: the Swedish one is the
+    default without a condition, the English one has the single condition language == en."""
+    wanted = _ENGLISH_CONDITION if language == "en" else []
+    matches = [
+        variation
+        for variation in DOMAIN["responses"].get(name, [])
+        if (variation.get("condition") or []) == wanted
+    ]
+    assert len(matches) <= 1, f"{name} has {len(matches)} variations for {language}"
+    return matches[0] if matches else None
 
 
 @pytest.fixture(scope="session")

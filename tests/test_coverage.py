@@ -7,12 +7,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import LANGUAGES, ROOT, training_examples
+from tests.conftest import (
+    COVERAGE_MAP as MAP,
+    DOMAIN,
+    LANGUAGES,
+    ROOT,
+    response_variation,
+    training_examples,
+)
 
 PAGE = ROOT / "content" / "teknisk-support.txt"
 SHARED_PAGE = ROOT.parent / "shared" / "seed" / "teknisk-support.txt"
-MAP = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 PAGE_TEXT = PAGE.read_text(encoding="utf-8")
 
 
@@ -24,14 +29,7 @@ def headings(text: str):
 
 def languages_of(response_name: str):
     """{"sv", "en"} when the response has a Swedish default and an English variation."""
-    found = set()
-    for variation in DOMAIN["responses"].get(response_name, []):
-        conditions = variation.get("condition") or []
-        if not conditions:
-            found.add("sv")
-        elif conditions == [{"type": "slot", "name": "language", "value": "en"}]:
-            found.add("en")
-    return found
+    return {language for language in LANGUAGES if response_variation(response_name, language)}
 
 
 def answer_of(topic: str) -> str:
@@ -104,10 +102,6 @@ def test_the_greetings_buttons_are_the_topics_offered_when_nothing_is_clear():
     from actions.topics import DEFAULT_TOPICS, HANDOFF_TOPIC, button
 
     for language in LANGUAGES:
-        (greeting,) = [
-            variation
-            for variation in DOMAIN["responses"]["utter_greet"]
-            if bool(variation.get("condition")) == (language == "en")
-        ]
+        greeting = response_variation("utter_greet", language)
         expected = [button(topic, language) for topic in DEFAULT_TOPICS + [HANDOFF_TOPIC]]
         assert greeting["buttons"] == expected

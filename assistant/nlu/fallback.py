@@ -18,7 +18,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
-from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME, TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -30,7 +30,6 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-RESPONSE_SELECTOR = "response_selector"
 ANSWER_THRESHOLD = "answer_threshold"
 ANSWER_AMBIGUITY_THRESHOLD = "answer_ambiguity_threshold"
 VOCABULARY_FILE = "vocabulary.json"
@@ -121,7 +120,7 @@ class StricterFallbackClassifier(FallbackClassifier):
 
     def _answer_unclear(self, message: Message) -> bool:
         intent = message.data[INTENT].get(INTENT_NAME_KEY)
-        selection = (message.get(RESPONSE_SELECTOR) or {}).get(intent)
+        selection = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent)
         ranking = (selection or {}).get("ranking") or []
         if not ranking:
             return False

@@ -1,9 +1,8 @@
 """Whole conversations over the REST webhook, against the real servers."""
 import pytest
-import yaml
 
 from assistant.language import detect_language
-from tests.conftest import ROOT
+from tests.conftest import COVERAGE_MAP, response_variation
 
 pytestmark = pytest.mark.e2e
 
@@ -226,19 +225,9 @@ def test_nothing_the_user_typed_is_logged_by_the_server(bot, sender):
 
 # --- Questions from the page "Teknisk support" -------------------------------------------
 
-COVERAGE = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-
-def response_text(name, language):
-    for variation in DOMAIN["responses"][name]:
-        if bool(variation.get("condition")) == (language == "en"):
-            return variation["text"]
-
-
 FAQ_BUTTONS = [
     (topic, language)
-    for topic in COVERAGE["topics"]
+    for topic in COVERAGE_MAP["topics"]
     if topic.startswith("faq/")
     for language in ("sv", "en")
 ]
@@ -247,8 +236,8 @@ FAQ_BUTTONS = [
 @pytest.mark.parametrize("topic, language", FAQ_BUTTONS, ids=lambda v: str(v))
 def test_every_question_button_gets_its_answer_in_its_language(bot, sender, topic, language):
     # The fallback offers questions from the page as buttons that send the question itself.
-    replies = bot.say(sender, COVERAGE["topics"][topic][language])
-    assert texts(replies) == [response_text(f"utter_{topic}", language)]
+    replies = bot.say(sender, COVERAGE_MAP["topics"][topic][language])
+    assert texts(replies) == [response_variation(f"utter_{topic}", language)["text"]]
 
 
 @pytest.mark.parametrize(
