@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/assistant.tar.gz
 SPACY_PIPELINE := build/spacy-sv
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
 # Retrain only when what the model is made of changed.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
@@ -16,13 +18,15 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run test validate train lock clean
+.PHONY: help setup browser-test-tools run test validate train lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
+	@echo "             the chat page on http://localhost:8080 (English: /en/),"
 	@echo "             Rasa server on http://localhost:5005 (REST: /webhooks/rest/webhook)"
-	@echo "             and the action server on http://localhost:5055; Ctrl-C stops both"
-	@echo "make test    set up what is missing, then run every test"
+	@echo "             and the action server on http://localhost:5055; Ctrl-C stops all"
+	@echo "make test    set up what is missing (also Chromium and axe-core for the browser"
+	@echo "             tests), then run every test"
 	@echo "make train   retrain the model if data, domain or config changed"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
@@ -32,7 +36,7 @@ setup: $(MODEL)
 run: setup
 	scripts/run-servers.sh
 
-test: setup
+test: setup browser-test-tools
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
 
@@ -40,6 +44,15 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
 
 train: $(MODEL)
+
+browser-test-tools: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	scripts/install-chromium.sh
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(BIN)/.installed: requirements.lock scripts/find-python.sh
 	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 9), (3, 10)))' 2>/dev/null; then \
@@ -65,4 +78,4 @@ lock: $(BIN)/.installed
 	touch $(BIN)/.installed
 
 clean:
-	rm -rf $(VENV) build results models/*.tar.gz .pytest_cache
+	rm -rf $(VENV) build results models/*.tar.gz .pytest_cache node_modules

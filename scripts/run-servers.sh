@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Start the action server (port 5055) and the Rasa server (port 5005) together.
-# Ctrl-C, or either server stopping, stops both.
+# Start the action server (port 5055), the Rasa server (port 5005) and the chat demo page
+# (port 8080) together. Ctrl-C, or any of them stopping, stops all three.
+#
+# The Rasa server answers browsers only from the demo page's origin; to embed the widget on
+# another page, add its origin: CHAT_ALLOWED_ORIGINS="https://www.example.org" make run
 set -u
 cd "$(dirname "$0")/.."
 # Rasa 3.6 and its dependencies warn about their own deprecated imports at every start.
 export PYTHONWARNINGS=ignore::DeprecationWarning
+
+WEB_PORT=8080
+origins=("http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT")
+read -r -a extra_origins <<< "${CHAT_ALLOWED_ORIGINS:-}"
+origins+=("${extra_origins[@]}")
 
 pids=()
 stop() {
@@ -17,15 +25,18 @@ trap stop INT TERM EXIT
 .venv/bin/rasa run actions --actions actions --port 5055 &
 pids+=($!)
 .venv/bin/rasa run --model models/assistant.tar.gz --port 5005 \
-  --endpoints endpoints.yml --credentials credentials.yml &
+  --endpoints endpoints.yml --credentials credentials.yml --cors "${origins[@]}" &
+pids+=($!)
+.venv/bin/python -m assistant.demo_site --port "$WEB_PORT" --assistant-url http://localhost:5005 &
 pids+=($!)
 
-cat <<'MSG'
+cat <<MSG
 Starting the assistant (the Rasa server needs about 50 seconds to load the model).
-Then talk to it, for example:
-  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \
+Then open the chat page:  http://localhost:$WEB_PORT/   (English: http://localhost:$WEB_PORT/en/)
+or talk to it over REST:
+  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "Jag får ingen sms-kod"}'
-Ctrl-C stops both servers.
+Ctrl-C stops all servers.
 MSG
 
 wait -n

@@ -26,8 +26,16 @@ def free_port() -> int:
 
 @dataclass
 class Bot:
-    webhook: str
+    url: str
     server_log: Path
+    # The origins the Rasa server answers browsers from (CORS): the demo chat page's, and
+    # another site's that embeds the widget.
+    chat_site_port: int
+    embedding_site_port: int
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/rest/webhook"
 
     def post(self, body: Any) -> requests.Response:
         return requests.post(self.webhook, json=body, timeout=30)
@@ -76,6 +84,7 @@ def _wait_until_answering(bot: Bot, processes: List[subprocess.Popen]) -> None:
 def bot(model_path, tmp_path_factory) -> Bot:
     workdir = tmp_path_factory.mktemp("servers")
     rasa_port, actions_port = free_port(), free_port()
+    chat_site_port, embedding_site_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
     rasa = str(Path(sys.executable).with_name("rasa"))
@@ -87,10 +96,11 @@ def bot(model_path, tmp_path_factory) -> Bot:
     server = _start(
         [rasa, "run", "--model", str(model_path), "--port", str(rasa_port),
          "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml")],
+         "--credentials", str(ROOT / "credentials.yml"),
+         "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
         workdir / "rasa.log",
     )
-    bot = Bot(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", workdir / "rasa.log")
+    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", chat_site_port, embedding_site_port)
     try:
         _wait_until_answering(bot, [actions, server])
         yield bot

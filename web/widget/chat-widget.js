@@ -1,0 +1,521 @@
+/*
+ * Chat widget for the Migrationsverket technical support assistant.
+ *
+ * Embed it on any page with one tag; the Rasa server must allow the page's origin (CORS):
+ *   <script src="https://example.org/widget/chat-widget.js"
+ *           data-server-url="https://assistant.example.org" defer></script>
+ *
+ * It talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook). The interface
+ * language comes from the page's <html lang> (Swedish unless it is English) and is sent to
+ * the assistant as metadata, so even the first answer is in it. The widget lives in a shadow
+ * root, so the host page's CSS cannot break it, and every text is put in with textContent:
+ * nothing the user or the server sends is ever parsed as markup.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__mvSupportChat) return;
+  window.__mvSupportChat = true;
+
+  var SERVER_URL = (script.getAttribute("data-server-url") || "").replace(/\/+$/, "");
+  var WEBHOOK = SERVER_URL + "/webhooks/rest/webhook";
+  var STYLESHEET = new URL("chat-widget.css", script.src).href;
+  var STORAGE_KEY = "mv-support-chat";
+  // The REST channel refuses longer messages; the field stops the user before that.
+  var MAX_MESSAGE_LENGTH = 1000;
+  var TIMEOUT_MS = 30000;
+
+  // Kept short; the privacy notice says what this deployment keeps and for how long.
+  var TEXT = {
+    sv: {
+      launcher: "Chatta med teknisk support",
+      title: "Teknisk support",
+      subtitle: "Chattassistent",
+      region: "Chatt med Migrationsverkets tekniska support",
+      close: "Stäng chatten",
+      startOver: "Börja om",
+      switchLanguage: "English",
+      switchLanguageLabel: "Switch the chat to English",
+      privacy:
+        "Skriv inte ditt personnummer eller andra personuppgifter här. Samtalet finns kvar i " +
+        "den här webbläsarfliken tills du stänger den eller väljer Börja om, och hos " +
+        "assistenten tills tjänsten startas om.",
+      conversation: "Konversation",
+      inputLabel: "Ditt meddelande",
+      placeholder: "Skriv din fråga här",
+      send: "Skicka",
+      you: "Du skrev:",
+      assistant: "Assistenten svarade:",
+      choices: "Svarsalternativ",
+      typing: "Assistenten skriver …",
+      newTab: "(öppnas i ny flik)",
+      unreachable:
+        "Det gick inte att nå assistenten. Ditt meddelande har inte skickats; " +
+        "försök igen om en stund.",
+      failed: "Assistenten kunde inte svara just nu. Ditt meddelande har inte skickats.",
+      retry: "Försök igen",
+    },
+    en: {
+      launcher: "Chat with technical support",
+      title: "Technical support",
+      subtitle: "Chat assistant",
+      region: "Chat with Migrationsverket's technical support",
+      close: "Close the chat",
+      startOver: "Start over",
+      switchLanguage: "Svenska",
+      switchLanguageLabel: "Byt chattens språk till svenska",
+      privacy:
+        "Don't type your personal identity number or other personal details here. The " +
+        "conversation is kept in this browser tab until you close it or choose Start over, " +
+        "and by the assistant until the service restarts.",
+      conversation: "Conversation",
+      inputLabel: "Your message",
+      placeholder: "Type your question here",
+      send: "Send",
+      you: "You wrote:",
+      assistant: "The assistant replied:",
+      choices: "Choices",
+      typing: "The assistant is typing …",
+      newTab: "(opens in a new tab)",
+      unreachable:
+        "The assistant could not be reached. Your message has not been sent; " +
+        "please try again in a moment.",
+      failed: "The assistant could not answer just now. Your message has not been sent.",
+      retry: "Try again",
+    },
+  };
+
+  function pageLanguage() {
+    var lang = (document.documentElement.getAttribute("lang") || "").toLowerCase();
+    return lang.slice(0, 2) === "en" ? "en" : "sv";
+  }
+
+  // ----- state, kept in sessionStorage so a reload in the same tab keeps the conversation
+
+  function newConversationId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "web-" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function newState(lang) {
+    return { sender: newConversationId(), lang: lang, open: false, messages: [], draft: "" };
+  }
+
+  function loadState() {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages) &&
+          (saved.lang === "sv" || saved.lang === "en")) {
+        return saved;
+      }
+    } catch (ignored) {
+      // Storage may be disabled or hold something else; then the chat starts afresh.
+    }
+    return newState(pageLanguage());
+  }
+
+  var state = loadState();
+
+  function saveState() {
+    try {
+      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+    } catch (ignored) {
+      // Without storage the chat still works; it is only not kept across a reload.
+    }
+  }
+
+  // ----- DOM helpers
+
+  function el(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attributes[name];
+      else node.setAttribute(name, attributes[name]);
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  function t(key) { return TEXT[state.lang][key]; }
+
+  // ----- rendering a bot text: paragraphs, numbered and bulleted lists, links
+
+  // [title](https://...), a bare https:// address, or a Swedish phone number like 0771-235 235.
+  var INLINE = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]'"])|(\b0\d{1,3}-\d{2,3}(?: \d{2,3}){1,2}\b)/g;
+  var LIST_ITEM = /^\s*(?:([-*•])|(\d+)[.)])\s+(.*)$/;
+
+  function link(href, label, external) {
+    var a = el("a", { href: href, text: label });
+    if (external) {
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+      a.appendChild(el("span", { "class": "visually-hidden", text: " " + t("newTab") }));
+    }
+    return a;
+  }
+
+  function appendInline(parent, text) {
+    var last = 0;
+    text.replace(INLINE, function (match, title, titledUrl, bareUrl, phone, offset) {
+      parent.appendChild(document.createTextNode(text.slice(last, offset)));
+      if (phone) {
+        parent.appendChild(link("tel:+46" + phone.replace(/\D/g, "").slice(1), phone, false));
+      } else {
+        parent.appendChild(link(titledUrl || bareUrl, title || bareUrl, true));
+      }
+      last = offset + match.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderRichText(container, text) {
+    var list = null;
+    text.split(/\r?\n/).forEach(function (line) {
+      var item = LIST_ITEM.exec(line);
+      if (item) {
+        var tag = item[1] ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== tag) {
+          list = el(tag);
+          if (item[2] && item[2] !== "1") list.setAttribute("start", item[2]);
+          container.appendChild(list);
+        }
+        var li = el("li");
+        appendInline(li, item[3]);
+        list.appendChild(li);
+      } else {
+        list = null;
+        if (line.trim()) {
+          var p = el("p");
+          appendInline(p, line);
+          container.appendChild(p);
+        }
+      }
+    });
+  }
+
+  // ----- the widget's DOM
+
+  var host = el("div", { id: "mv-support-chat" });
+  var root = host.attachShadow({ mode: "open" });
+  root.appendChild(el("link", { rel: "stylesheet", href: STYLESHEET }));
+
+  var launcher = el("button", { type: "button", "class": "launcher", "aria-controls": "chat-panel", "aria-expanded": "false" });
+  var title = el("h2", { "class": "title" });
+  var subtitle = el("p", { "class": "subtitle" });
+  var languageButton = el("button", { type: "button", "class": "header-button" });
+  var startOverButton = el("button", { type: "button", "class": "header-button" });
+  var closeButton = el("button", { type: "button", "class": "header-button close" }, [
+    el("span", { "aria-hidden": "true", text: "×" }),
+  ]);
+  var privacy = el("p", { "class": "privacy" });
+  var log = el("div", { role: "log", "aria-live": "polite", "aria-relevant": "additions", "class": "log" });
+  var scroller = el("div", { "class": "scroller", tabindex: "0", role: "region" }, [privacy, log]);
+  var typing = el("div", { "class": "typing", role: "status" });
+  var errorBox = el("div", { "class": "error", role: "alert" });
+  var input = el("textarea", { id: "chat-input", rows: "2", maxlength: String(MAX_MESSAGE_LENGTH), autocomplete: "off" });
+  var inputLabel = el("label", { "for": "chat-input", "class": "visually-hidden" });
+  var sendButton = el("button", { type: "submit", "class": "send" });
+  var form = el("form", { "class": "composer", novalidate: "" }, [inputLabel, input, sendButton]);
+  var panel = el("section", { id: "chat-panel", "class": "panel", hidden: "" }, [
+    el("header", { "class": "header" }, [
+      el("div", { "class": "heading" }, [title, subtitle]),
+      el("div", { "class": "header-buttons" }, [languageButton, startOverButton, closeButton]),
+    ]),
+    scroller,
+    typing,
+    errorBox,
+    form,
+  ]);
+  var frame = el("div", { "class": "frame" }, [launcher, panel]);
+  root.appendChild(frame);
+
+  function applyLanguage() {
+    frame.setAttribute("lang", state.lang);
+    launcher.textContent = t("launcher");
+    title.textContent = t("title");
+    subtitle.textContent = t("subtitle");
+    panel.setAttribute("aria-label", t("region"));
+    languageButton.textContent = t("switchLanguage");
+    languageButton.setAttribute("lang", state.lang === "sv" ? "en" : "sv");
+    languageButton.setAttribute("aria-label", t("switchLanguageLabel"));
+    startOverButton.textContent = t("startOver");
+    closeButton.setAttribute("aria-label", t("close"));
+    privacy.textContent = t("privacy");
+    scroller.setAttribute("aria-label", t("conversation"));
+    inputLabel.textContent = t("inputLabel");
+    input.setAttribute("placeholder", t("placeholder"));
+    sendButton.textContent = t("send");
+    if (busy) typing.textContent = t("typing");
+  }
+
+  // ----- messages
+
+  function messageNode(message, index) {
+    var isUser = message.role === "user";
+    var node = el("div", { "class": "message " + (isUser ? "from-user" : "from-bot") }, [
+      el("span", { "class": "visually-hidden", text: isUser ? t("you") + " " : t("assistant") + " " }),
+    ]);
+    var bubble = el("div", { "class": "bubble" });
+    if (isUser) bubble.appendChild(el("p", { text: message.text }));
+    else renderRichText(bubble, message.text || "");
+    node.appendChild(bubble);
+    if (message.buttons && message.buttons.length) {
+      var group = el("div", { "class": "quick-replies", role: "group", "aria-label": t("choices") });
+      message.buttons.forEach(function (button) {
+        var b = el("button", { type: "button", "class": "quick-reply", text: button.title });
+        b.addEventListener("click", function () {
+          if (busy) return;
+          send(button.payload, button.title);
+          input.focus();
+        });
+        group.appendChild(b);
+      });
+      node.appendChild(group);
+    }
+    node.setAttribute("data-index", String(index));
+    return node;
+  }
+
+  function addMessage(message) {
+    state.messages.push(message);
+    saveState();
+    var node = messageNode(message, state.messages.length - 1);
+    log.appendChild(node);
+    return node;
+  }
+
+  function renderHistory() {
+    log.textContent = "";
+    state.messages.forEach(function (message, index) {
+      log.appendChild(messageNode(message, index));
+    });
+  }
+
+  // Quick replies answer the latest question only; once the user goes on, they go away.
+  function retireQuickReplies() {
+    state.messages.forEach(function (message) { delete message.buttons; });
+    saveState();
+    Array.prototype.forEach.call(log.querySelectorAll(".quick-replies"), function (group) {
+      group.parentNode.removeChild(group);
+    });
+  }
+
+  function scrollToEnd() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  // A long answer is shown from its start, not from its end; a short one scrolls into view
+  // whole (the browser stops the scroll at the end).
+  function scrollToStartOf(node) {
+    var top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    scroller.scrollTop += top - 8;
+  }
+
+  // ----- talking to the server
+
+  var busy = false;
+
+  function setBusy(value) {
+    busy = value;
+    log.setAttribute("aria-busy", value ? "true" : "false");
+    sendButton.setAttribute("aria-disabled", value ? "true" : "false");
+    typing.textContent = value ? t("typing") : "";
+    typing.classList.toggle("active", value);
+    if (value) scrollToEnd();
+  }
+
+  function showError(text, retry) {
+    errorBox.textContent = "";
+    errorBox.appendChild(el("p", { text: text }));
+    var retryButton = el("button", { type: "button", "class": "retry", text: t("retry") });
+    retryButton.addEventListener("click", function () {
+      retry();
+      input.focus();
+    });
+    errorBox.appendChild(retryButton);
+    errorBox.classList.add("active");
+  }
+
+  function clearError() {
+    errorBox.textContent = "";
+    errorBox.classList.remove("active");
+  }
+
+  function post(message) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    return fetch(WEBHOOK, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, message: message, metadata: { language: state.lang } }),
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      if (!response.ok) {
+        var error = new Error("HTTP " + response.status);
+        error.answered = true;
+        throw error;
+      }
+      return response.json();
+    }).finally(function () {
+      if (timer) clearTimeout(timer);
+    });
+  }
+
+  /*
+   * Send a message. `shown` is what the conversation shows as the user's turn (the text, or a
+   * button's title); null sends it unseen (the greeting when the chat opens). If the server
+   * cannot be reached, the message is not lost: typed text goes back into the field and a
+   * button offers to send it again.
+   */
+  function send(message, shown) {
+    if (busy) return;
+    clearError();
+    setBusy(true);
+    var typed = shown === message;
+    var userIndex = null;
+    if (shown !== null) {
+      addMessage({ role: "user", text: shown });
+      userIndex = state.messages.length - 1;
+      scrollToEnd();
+    }
+    post(message).then(function (replies) {
+      retireQuickReplies();
+      var firstReply = null;
+      (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+        if (typeof reply.text !== "string" && !Array.isArray(reply.buttons)) return;
+        var node = addMessage({
+          role: "bot",
+          text: typeof reply.text === "string" ? reply.text : "",
+          buttons: (reply.buttons || []).filter(function (b) {
+            return b && typeof b.title === "string" && typeof b.payload === "string";
+          }).map(function (b) { return { title: b.title, payload: b.payload }; }),
+        });
+        firstReply = firstReply || node;
+      });
+      if (firstReply) scrollToStartOf(firstReply);
+    }).catch(function (error) {
+      if (userIndex !== null) {
+        state.messages.splice(userIndex, 1);
+        var node = log.querySelector('[data-index="' + userIndex + '"]');
+        if (node) node.parentNode.removeChild(node);
+        saveState();
+      }
+      if (typed && !input.value) {
+        input.value = message;
+        saveDraft();
+      }
+      showError(error && error.answered ? t("failed") : t("unreachable"), function () {
+        if (typed && input.value === message) {
+          input.value = "";
+          saveDraft();
+        }
+        send(message, shown);
+      });
+    }).then(function () {
+      setBusy(false);
+    });
+  }
+
+  function greet(language) {
+    // A payload with the language entity sets the assistant's language slot the Rasa way.
+    send(language ? '/greet{"language": "' + language + '"}' : "/greet", null);
+  }
+
+  // ----- opening, closing, starting over, switching language
+
+  function open() {
+    state.open = true;
+    saveState();
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    scrollToEnd();
+    input.focus();
+    if (!state.messages.length) greet(null);
+  }
+
+  function close() {
+    state.open = false;
+    saveState();
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  function startOver() {
+    if (busy) return;
+    state = newState(state.lang);
+    state.open = true;
+    saveState();
+    input.value = "";
+    clearError();
+    renderHistory();
+    input.focus();
+    greet(null);
+  }
+
+  function switchLanguage() {
+    if (busy) return;
+    state.lang = state.lang === "sv" ? "en" : "sv";
+    saveState();
+    applyLanguage();
+    greet(state.lang);
+  }
+
+  function saveDraft() {
+    state.draft = input.value;
+    saveState();
+  }
+
+  launcher.addEventListener("click", open);
+  closeButton.addEventListener("click", close);
+  startOverButton.addEventListener("click", startOver);
+  languageButton.addEventListener("click", switchLanguage);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") close();
+  });
+  input.addEventListener("input", saveDraft);
+  input.addEventListener("keydown", function (event) {
+    // Enter sends, Shift+Enter makes a new line, as in most chats.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : submit();
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
+  });
+
+  function submit() {
+    var text = input.value.trim();
+    if (!text || busy) return;
+    input.value = "";
+    saveDraft();
+    send(text, text);
+  }
+
+  // ----- start
+
+  applyLanguage();
+  renderHistory();
+  input.value = state.draft || "";
+  function attach() {
+    document.body.appendChild(host);
+    if (state.open) {
+      panel.hidden = false;
+      launcher.hidden = true;
+      launcher.setAttribute("aria-expanded", "true");
+      scrollToEnd();
+      if (!state.messages.length) greet(null);
+    }
+  }
+  if (document.body) attach();
+  else document.addEventListener("DOMContentLoaded", attach);
+})();
