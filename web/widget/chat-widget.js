@@ -213,7 +213,7 @@
     el("span", { "aria-hidden": "true", text: "×" }),
   ]);
   var privacy = el("p", { "class": "privacy" });
-  var log = el("div", { role: "log", "aria-live": "polite", "aria-relevant": "additions", "class": "log" });
+  var log = el("div", { role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-busy": "false", "class": "log" });
   var scroller = el("div", { "class": "scroller", tabindex: "0", role: "region" }, [privacy, log]);
   var typing = el("div", { "class": "typing", role: "status" });
   var errorBox = el("div", { "class": "error", role: "alert" });

@@ -273,3 +273,28 @@ def test_one_script_tag_embeds_it_on_any_page(page, bot, chat_site, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_links_in_answers_open_safely_and_server_markup_stays_text(page, chat_site):
+    chat = Chat(page).open_page(chat_site.url + "/en/").open()
+    chat.expect_answer("utter_greet", "en")
+    # Answers may one day carry links; none of the page's do yet, so the server's reply is
+    # stood in for here, with markup and a javascript: link that must stay text.
+    reply = [{"recipient_id": "x", "text": (
+        "See [the help page](https://example.org/help) or https://example.org/faq.\n"
+        "- <b>not bold</b>\n- [click](javascript:alert(1))"
+    )}]
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(json=reply))
+
+    chat.type_and_send("links please")
+
+    bubble = chat.bot_bubbles().last
+    expect(bubble.locator("a")).to_have_count(2)
+    titled = bubble.get_by_role("link", name="the help page")
+    expect(titled).to_have_attribute("href", "https://example.org/help")
+    expect(titled).to_have_attribute("target", "_blank")
+    expect(titled).to_have_attribute("rel", "noopener noreferrer")
+    expect(bubble.get_by_role("link", name="https://example.org/faq")).to_have_attribute(
+        "href", "https://example.org/faq"  # the full stop after it is not part of the address
+    )
+    expect(bubble.locator("ul > li")).to_have_text(["<b>not bold</b>", "[click](javascript:alert(1))"])
