@@ -1,7 +1,10 @@
 """Shared test fixtures: the trained model, the NLU data, and a summary of figures."""
 import asyncio
+import threading
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -49,6 +52,17 @@ def response_variation(name: str, language: str) -> Optional[Dict]:
     ]
     assert len(matches) <= 1, f"{name} has {len(matches)} variations for {language}"
     return matches[0] if matches else None
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run an HTTP server in a thread for the duration of the block; yields its URL."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,15 @@
 """The demo site that `make run` serves the chat page from."""
-import threading
-
 import pytest
 import requests
 
 from assistant.demo_site import make_server
+from tests.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def site():
-    server = make_server("127.0.0.1", 0, "http://assistant.example:5005/")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(make_server("127.0.0.1", 0, "http://assistant.example:5005/")) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path, language", [("/", "sv"), ("/en/", "en")])

@@ -428,23 +428,26 @@
 
   // ----- opening, closing, starting over, switching language
 
-  function open() {
-    state.open = true;
+  // The chat button and the panel take turns; a first opening fetches the greeting.
+  function showPanel(isOpen) {
+    state.open = isOpen;
     saveState();
-    panel.hidden = false;
-    launcher.hidden = true;
-    launcher.setAttribute("aria-expanded", "true");
-    scrollToEnd();
+    panel.hidden = !isOpen;
+    launcher.hidden = isOpen;
+    launcher.setAttribute("aria-expanded", String(isOpen));
+    if (isOpen) {
+      scrollToEnd();
+      if (!state.messages.length) greet(null);
+    }
+  }
+
+  function open() {
+    showPanel(true);
     input.focus();
-    if (!state.messages.length) greet(null);
   }
 
   function close() {
-    state.open = false;
-    saveState();
-    panel.hidden = true;
-    launcher.hidden = false;
-    launcher.setAttribute("aria-expanded", "false");
+    showPanel(false);
     launcher.focus();
   }
 
@@ -508,13 +511,7 @@
   input.value = state.draft || "";
   function attach() {
     document.body.appendChild(host);
-    if (state.open) {
-      panel.hidden = false;
-      launcher.hidden = true;
-      launcher.setAttribute("aria-expanded", "true");
-      scrollToEnd();
-      if (!state.messages.length) greet(null);
-    }
+    if (state.open) showPanel(true);  // reopened after a reload, without taking the focus
   }
   if (document.body) attach();
   else document.addEventListener("DOMContentLoaded", attach);

@@ -1,7 +1,6 @@
 """The chat page in headless Chromium (Debian's package, driven by Playwright) against the real
 servers: the demo site is served as `make run` serves it, pointing at the Rasa server the e2e
 fixtures started."""
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List
@@ -10,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.demo_site import make_server
+from tests.conftest import serving
 from tests.e2e.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,14 +33,8 @@ class Site:
 
 
 def _serve(port: int, assistant_url: str) -> Iterator[Site]:
-    server = make_server("127.0.0.1", port, assistant_url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{port}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_server("127.0.0.1", port, assistant_url)) as url:
+        yield Site(url)
 
 
 @pytest.fixture(scope="session")

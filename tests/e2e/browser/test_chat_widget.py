@@ -1,6 +1,5 @@
 """The chat widget on the demo page, in headless Chromium against the real servers."""
 import json
-import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -8,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser.chat import Chat, first_line, language_of
+from tests.conftest import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -258,10 +258,8 @@ def test_one_script_tag_embeds_it_on_any_page(page, bot, chat_site, tmp_path):
     )
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", bot.embedding_site_port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        chat = Chat(page).open_page(f"http://127.0.0.1:{bot.embedding_site_port}/").open()
+    with serving(ThreadingHTTPServer(("127.0.0.1", bot.embedding_site_port), handler)) as site:
+        chat = Chat(page).open_page(site + "/").open()
 
         chat.expect_answer("utter_greet", "en")  # lang="en-GB" counts as English
         styles = chat.send_button.evaluate(
@@ -270,9 +268,6 @@ def test_one_script_tag_embeds_it_on_any_page(page, bot, chat_site, tmp_path):
         assert styles == ["rgb(0, 90, 135)", "16px"]
         chat.type_and_send("My card payment was declined")
         chat.expect_answer("utter_card_payment_contact_bank", "en")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_links_in_answers_open_safely_and_server_markup_stays_text(page, chat_site):
