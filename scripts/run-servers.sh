@@ -14,6 +14,10 @@ origins=("http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT")
 read -r -a extra_origins <<< "${CHAT_ALLOWED_ORIGINS:-}"
 origins+=("${extra_origins[@]}")
 
+# Conversations are kept in var/conversations.db (endpoints.yml); old ones go first.
+mkdir -p var
+.venv/bin/python -m assistant.retention --endpoints endpoints.yml || exit 1
+
 pids=()
 stop() {
   trap - INT TERM EXIT

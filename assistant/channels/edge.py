@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from assistant.language import ENGLISH, SUPPORTED_LANGUAGES, detect_language
+from assistant.privacy import mask_personal_data
 
 # Long enough for any real question; short enough that no message costs noticeable CPU.
 MAX_MESSAGE_LENGTH = 1000
@@ -45,7 +46,8 @@ def clean_text(text: str) -> str:
 
 
 def parse_request(body: Any) -> IncomingMessage:
-    """Validate a REST request body and return the message with its text cleaned."""
+    """Validate a REST request body and return the message with its text cleaned and its
+    personal data masked, so that neither the tracker store nor any log ever holds it."""
     if not isinstance(body, dict):
         raise BadRequest('Send a JSON object like {"sender": "...", "message": "..."}.')
     sender = body.get("sender")
@@ -56,13 +58,13 @@ def parse_request(body: Any) -> IncomingMessage:
     message = body.get("message")
     if not isinstance(message, str):
         raise BadRequest('"message" must be a string.')
-    text = clean_text(message)
+    text = mask_personal_data(clean_text(message))
     if not text:
         raise BadRequest('"message" is empty; write a question or choose a button.')
-    return IncomingMessage(sender=sender, text=text, metadata=_page_metadata(body.get("metadata")))
+    return IncomingMessage(sender=sender, text=text, metadata=page_metadata(body.get("metadata")))
 
 
-def _page_metadata(metadata: Any) -> Dict[str, Any]:
+def page_metadata(metadata: Any) -> Dict[str, Any]:
     """Keep only the metadata the assistant uses, so nothing else a client sends is stored."""
     if metadata is None:
         return {}

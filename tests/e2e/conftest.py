@@ -28,6 +28,7 @@ def free_port() -> int:
 class Bot:
     url: str
     server_log: Path
+    tracker_db: Path
     # The origins the Rasa server answers browsers from (CORS): the demo chat page's, and
     # another site's that embeds the widget.
     chat_site_port: int
@@ -86,7 +87,12 @@ def bot(model_path, tmp_path_factory) -> Bot:
     rasa_port, actions_port = free_port(), free_port()
     chat_site_port, embedding_site_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    tracker_db = workdir / "conversations.db"
+    # As endpoints.yml, with the ports and the SQLite file of this run.
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
+    )
     rasa = str(Path(sys.executable).with_name("rasa"))
 
     actions = _start(
@@ -96,11 +102,15 @@ def bot(model_path, tmp_path_factory) -> Bot:
     server = _start(
         [rasa, "run", "--model", str(model_path), "--port", str(rasa_port),
          "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+         # Debug logging writes every user message to the log: the privacy tests check
+         # that only masked text gets there.
+         "--debug",
          "--credentials", str(ROOT / "credentials.yml"),
          "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
         workdir / "rasa.log",
     )
-    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", chat_site_port, embedding_site_port)
+    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", tracker_db,
+              chat_site_port, embedding_site_port)
     try:
         _wait_until_answering(bot, [actions, server])
         yield bot

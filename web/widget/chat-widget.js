@@ -26,7 +26,8 @@
   var MAX_MESSAGE_LENGTH = 1000;
   var TIMEOUT_MS = 30000;
 
-  // Kept short; the privacy notice says what this deployment keeps and for how long.
+  // Kept short. The privacy notice says what is kept and for how long: 30 days is
+  // assistant/retention.py's RETENTION_DAYS (a test checks that they agree).
   var TEXT = {
     sv: {
       launcher: "Chatta med teknisk support",
@@ -39,8 +40,9 @@
       switchLanguageLabel: "Switch the chat to English",
       privacy:
         "Skriv inte ditt personnummer eller andra personuppgifter här. Samtalet finns kvar i " +
-        "den här webbläsarfliken tills du stänger den eller väljer Börja om, och hos " +
-        "assistenten tills tjänsten startas om.",
+        "den här webbläsarfliken tills du stänger den eller väljer Börja om. Assistenten " +
+        "sparar det i 30 dagar för att kunna bli bättre, med personnummer, mejladresser och " +
+        "telefonnummer borttagna.",
       conversation: "Konversation",
       inputLabel: "Ditt meddelande",
       placeholder: "Skriv din fråga här",
@@ -67,8 +69,9 @@
       switchLanguageLabel: "Byt chattens språk till svenska",
       privacy:
         "Don't type your personal identity number or other personal details here. The " +
-        "conversation is kept in this browser tab until you close it or choose Start over, " +
-        "and by the assistant until the service restarts.",
+        "conversation stays in this browser tab until you close it or choose Start over. " +
+        "The assistant keeps it for 30 days so that it can be improved, with identity " +
+        "numbers, email addresses and phone numbers removed.",
       conversation: "Conversation",
       inputLabel: "Your message",
       placeholder: "Type your question here",

@@ -1,0 +1,92 @@
+"""Personal data in user messages is masked before Rasa stores or logs it."""
+import pytest
+
+from assistant.privacy import EMAIL, PERSONAL_NUMBER, PHONE, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "19900101-1234",  # 12 digits with a dash
+        "199001011234",  # 12 digits, no separator
+        "900101-1234",  # 10 digits with a dash
+        "9001011234",  # 10 digits, no separator
+        "191212121212",  # the Tax Agency's test number
+        "121212+1212",  # + for someone over 100
+        "900101 1234",  # a space instead of the dash
+        "19900161-1234",  # samordningsnummer: day 01 + 60
+        "900191-1234",  # samordningsnummer, day 31 + 60
+        "19900101-1235",  # a wrong check digit: still someone's number, mistyped
+    ],
+)
+def test_personal_identity_numbers_are_masked(number):
+    assert mask_personal_data(f"mitt personnummer är {number} och det blir fel") == (
+        f"mitt personnummer är {PERSONAL_NUMBER} och det blir fel"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jag har väntat 30 dagar",
+        "ärendenummer 12345678",  # 8 digits: not a personnummer
+        "kontrollnummer 2024-05-17",  # a date
+        "19901301-1234 är inte ett datum",  # month 13
+        "900132-1234 finns inte",  # day 32
+        "betalade 1 500 kr den 3/4",
+    ],
+)
+def test_numbers_that_are_not_personal_data_stay(text):
+    assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["anna.svensson@example.se", "john+migr@mail.example.co.uk", "o'brien@example.org", "åsa@exempel.se"],
+)
+def test_email_addresses_are_masked(address):
+    assert mask_personal_data(f"I registered {address}, but no email came") == (
+        f"I registered {EMAIL}, but no email came"
+    )
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "070-123 45 67",
+        "070 123 45 67",
+        "08-123 456 78",
+        "+46 70 123 45 67",
+        "+46701234567",
+        "0046 70 123 45 67",
+        "+90 532 123 45 67",  # Turkey
+        "+1 (555) 123-4567",
+        "(08) 123 45 67",
+    ],
+)
+def test_phone_numbers_are_masked(number):
+    assert mask_personal_data(f"my number is {number} and no code arrives") == (
+        f"my number is {PHONE} and no code arrives"
+    )
+
+
+def test_a_ten_digit_number_from_0_is_masked_whichever_it_is():
+    # 0701234567 is both a mobile number and a valid-looking personnummer (born 2007-01-23).
+    assert mask_personal_data("ring 0701234567") in (f"ring {PHONE}", f"ring {PERSONAL_NUMBER}")
+
+
+@pytest.mark.parametrize("number", ["0771-235 235", "0771235235", "+46 771 235 235"])
+def test_the_agencys_own_support_number_stays(number):
+    assert mask_personal_data(f"I called {number} but nobody answered") == (
+        f"I called {number} but nobody answered"
+    )
+
+
+def test_several_kinds_in_one_message_are_all_masked():
+    text = "Jag heter Anna, 19850505-4321, anna@example.se, 073-987 65 43."
+    assert mask_personal_data(text) == f"Jag heter Anna, {PERSONAL_NUMBER}, {EMAIL}, {PHONE}."
+
+
+def test_text_without_personal_data_is_unchanged():
+    text = "Jag får ingen sms-kod från MIGR, vad gör jag? 3D-Secure fungerar inte heller."
+    assert mask_personal_data(text) == text
