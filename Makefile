@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run test validate train lock clean
+.PHONY: help setup browser-test-tools run test validate train inbox inbox-import lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -28,6 +28,10 @@ help:
 	@echo "make test    set up what is missing (also Chromium and axe-core for the browser"
 	@echo "             tests), then run every test"
 	@echo "make train   retrain the model if data, domain or config changed"
+	@echo "make inbox   the messages of the last 7 days worth a look, as reports/inbox.csv"
+	@echo "             (DAYS=30 for more); see docs/support-leads.md"
+	@echo "make inbox-import FILE=reports/inbox.csv"
+	@echo "             add the rows with a correct_intent to the training data"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -70,6 +74,15 @@ $(MODEL): $(BIN)/.installed $(SPACY_PIPELINE)/meta.json $(TRAINING_INPUTS)
 	$(BIN)/rasa train --fixed-model-name assistant --out models
 	@# rasa skips training when its fingerprint says nothing changed; mark the model current.
 	touch $@
+
+DAYS ?= 7
+inbox: $(BIN)/.installed
+	@mkdir -p var
+	$(BIN)/python -m assistant.review.inbox export --days $(DAYS)
+
+inbox-import: $(BIN)/.installed
+	@test -n "$(FILE)" || { echo "Say which file: make inbox-import FILE=reports/inbox.csv"; exit 2; }
+	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
 
 lock: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.in

@@ -22,6 +22,7 @@ _PERSONAL_NUMBER = re.compile(
     r"(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])"
     r"[-+ ]?\d{4}(?!\d)"
 )
+_SWEDISH_MOBILE = re.compile(r"07\d{8}")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Swedish numbers start with 0 (07x mobile, 08 Stockholm, ...); international ones with + or
 # 00. Digits may be grouped with spaces, dashes, dots or a bracketed area code; 7 to 15 digits.
@@ -36,8 +37,16 @@ _AGENCY_NUMBERS = frozenset({"0771235235", "46771235235", "0046771235235"})
 def mask_personal_data(text: str) -> str:
     """The text with personal identity numbers, email addresses and phone numbers replaced."""
     text = _EMAIL.sub(EMAIL, text)
-    text = _PERSONAL_NUMBER.sub(PERSONAL_NUMBER, text)
+    text = _PERSONAL_NUMBER.sub(_mask_personal_number, text)
     return _PHONE.sub(_mask_phone, text)
+
+
+def _mask_personal_number(match: "re.Match[str]") -> str:
+    # 07xxxxxxxx is a valid-looking personnummer (born 2007) but, typed in a chat, far more
+    # often a mobile number: leave it to the phone pattern.
+    if _SWEDISH_MOBILE.fullmatch(match.group(0)):
+        return match.group(0)
+    return PERSONAL_NUMBER
 
 
 def _mask_phone(match: "re.Match[str]") -> str:

@@ -8,6 +8,7 @@ every start; a server that runs for weeks should run it daily (cron, a systemd t
 """
 import argparse
 import time
+import warnings
 
 from sqlalchemy import text
 
@@ -40,7 +41,9 @@ def main() -> None:
     args = parser.parse_args()
 
     config = read_endpoint_config(args.endpoints, "tracker_store")
-    store = TrackerStore.create(config, Domain.empty())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
+        store = TrackerStore.create(config, Domain.empty())
     if not isinstance(store, SQLTrackerStore):
         print("Conversations are not kept in an SQL tracker store; nothing to delete.")
         return

@@ -1,0 +1,354 @@
+"""The review inbox: user messages worth a look, out of the tracker store and back in as
+training data.
+
+    python -m assistant.review.inbox export [--days 7] [--out reports/inbox.csv]
+    python -m assistant.review.inbox import FILE
+
+`export` writes one row per typed user message (button clicks are not language) that the
+assistant fell back on, was unsure of (intent confidence under LOW_CONFIDENCE), answered with
+advice that was then marked unhelpful ("did that help?" → no), or that was part of a
+conversation ending in a handoff. The text is as stored, with personal data already masked.
+The last column, correct_intent, is for the support lead.
+
+`import` adds every row with a correct_intent to the training data file of that intent and
+language under data/nlu/. It checks the whole file first and writes nothing if a row has an
+unknown intent or no text; rows already in the training data or in the held-out test set are
+skipped and reported. Then it runs `rasa data validate` and takes the change back if that fails.
+"""
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import re
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
+           "reasons", "correct_intent"]
+# Swedish spreadsheets expect ";" between columns; the BOM makes them read UTF-8.
+DELIMITER = ";"
+LOW_CONFIDENCE = 0.8
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTION = "action_ask_rephrase_or_handoff"
+HANDOFF_ACTION = "action_handoff_to_support"
+ASK_DID_IT_HELP = "utter_ask_did_it_help"
+
+
+@dataclass
+class Row:
+    conversation: str
+    timestamp: float
+    language: str
+    text: str
+    predicted_intent: str
+    confidence: float
+    reasons: List[str] = field(default_factory=list)
+
+    def as_csv(self) -> Dict[str, str]:
+        return {
+            "conversation": self.conversation,
+            "time": dt.datetime.fromtimestamp(self.timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "language": self.language,
+            "text": self.text,
+            "predicted_intent": self.predicted_intent,
+            "confidence": f"{self.confidence:.2f}",
+            "reasons": ", ".join(self.reasons),
+            "correct_intent": "",
+        }
+
+
+# ----- export ---------------------------------------------------------------------------
+
+def _prediction(parse_data: Dict) -> Tuple[str, float]:
+    """The intent the assistant took the message for (a page question as faq/<topic>), with
+    its confidence; for a fallback, its best guess behind the fallback."""
+    ranking = [i for i in parse_data.get("intent_ranking") or [] if i.get("name") != FALLBACK_INTENT]
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") == FALLBACK_INTENT:
+        intent = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 0.0}
+    name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
+    if name == "faq":
+        selected = (parse_data.get("response_selector") or {}).get("faq") or {}
+        key = (selected.get("response") or {}).get("intent_response_key")
+        top = (selected.get("ranking") or [{}])[0]
+        if key:
+            name = key
+            confidence = min(confidence, float(top.get("confidence") or confidence))
+    return name, confidence
+
+
+def _language(parse_data: Dict, current: Optional[str]) -> str:
+    for entity in parse_data.get("entities") or []:
+        if entity.get("entity") == "language" and entity.get("value") in ("sv", "en"):
+            return entity["value"]
+    return current or "sv"
+
+
+def rows_of_conversation(sender: str, events: List[Dict], since: float) -> List[Row]:
+    """The rows worth a look in one conversation (events as dicts, as Rasa stores them)."""
+    rows: List[Row] = []
+    language: Optional[str] = None
+    last_row: Optional[Row] = None  # the latest typed message, whatever its reasons
+    last_action: Optional[str] = None
+    advice_row: Optional[Row] = None  # the message whose advice is being asked about
+    handoff = False
+
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "language":
+            language = event.get("value") or language
+        elif kind == "action":
+            name = event.get("name")
+            if name == FALLBACK_ACTION and last_row is not None:
+                _add_reason(last_row, "fallback")
+            if name == HANDOFF_ACTION:
+                handoff = True
+            if name == ASK_DID_IT_HELP:
+                advice_row = last_row
+            if name != "action_listen":
+                last_action = name
+        elif kind == "user":
+            text = event.get("text") or ""
+            parse_data = event.get("parse_data") or {}
+            intent = (parse_data.get("intent") or {}).get("name")
+            if last_action == ASK_DID_IT_HELP and intent == "deny" and advice_row is not None:
+                _add_reason(advice_row, "unhelpful")
+            last_action = None
+            if text.startswith("/") or event.get("timestamp", 0) < since:
+                last_row = None  # a button click or an old message: nothing to learn
+                continue
+            predicted, confidence = _prediction(parse_data)
+            last_row = Row(sender, event.get("timestamp", 0), _language(parse_data, language),
+                           text, predicted, confidence)
+            rows.append(last_row)
+            if intent == FALLBACK_INTENT:
+                _add_reason(last_row, "fallback")
+            elif confidence < LOW_CONFIDENCE:
+                _add_reason(last_row, "low confidence")
+
+    if handoff:
+        for row in rows:
+            _add_reason(row, "handoff")
+    return [row for row in rows if row.reasons]
+
+
+def _add_reason(row: Row, reason: str) -> None:
+    if reason not in row.reasons:
+        row.reasons.append(reason)
+
+
+def inbox_rows(conversations: Iterable[Tuple[str, List[Dict]]], since: float) -> List[Row]:
+    rows = [row for sender, events in conversations for row in rows_of_conversation(sender, events, since)]
+    return sorted(rows, key=lambda row: row.timestamp)
+
+
+def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
+    """Every conversation in the tracker store that endpoints.yml configures."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import read_endpoint_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
+        store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())
+
+    async def load() -> List[Tuple[str, List[Dict]]]:
+        conversations = []
+        for sender in await store.keys():
+            tracker = await store.retrieve_full_tracker(sender)
+            if tracker is not None:
+                conversations.append((sender, [event.as_dict() for event in tracker.events]))
+        return conversations
+
+    return iter(asyncio.run(load()))
+
+
+def write_csv(rows: List[Row], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS, delimiter=DELIMITER)
+        writer.writeheader()
+        writer.writerows(row.as_csv() for row in rows)
+
+
+# ----- import ---------------------------------------------------------------------------
+
+class ImportRefused(ValueError):
+    """The file cannot be imported; nothing was written."""
+
+
+@dataclass
+class ImportResult:
+    added: List[Tuple[str, str, str]]  # (file, intent, text)
+    skipped: List[str]  # why each skipped row was skipped
+
+
+_INTENT_LINE = re.compile(r"^- intent:\s*(\S+)\s*$")
+_EXAMPLE_LINE = re.compile(r"^\s+- (.*)$")
+
+
+def _examples_by_intent(folder: Path) -> Dict[str, Tuple[Path, List[str]]]:
+    """intent → (file, its examples) for every Rasa YAML NLU file in a folder."""
+    found: Dict[str, Tuple[Path, List[str]]] = {}
+    for path in sorted(folder.glob("*.yml")):
+        intent = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            header = _INTENT_LINE.match(line)
+            if header:
+                intent = header.group(1)
+                found.setdefault(intent, (path, []))
+            elif intent and _EXAMPLE_LINE.match(line):
+                found[intent][1].append(_EXAMPLE_LINE.match(line).group(1).strip())
+            elif line and not line[0].isspace():
+                intent = None
+    return found
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def read_corrections(path: Path) -> List[Dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        sample = file.read(4096)
+        file.seek(0)
+        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+        rows = list(csv.DictReader(file, delimiter=delimiter))
+    missing = [c for c in ("language", "text", "correct_intent") if rows and c not in rows[0]]
+    if missing:
+        raise ImportRefused(f"{path} has no column {', '.join(missing)}; export a new inbox with `make inbox`.")
+    return rows
+
+
+def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) -> Tuple[Dict[Path, List[Tuple[str, str]]], ImportResult]:
+    """What to add where; raises ImportRefused listing every bad row if any is bad."""
+    errors, skipped = [], []
+    additions: Dict[Path, List[Tuple[str, str]]] = {}
+    known = {lang: _examples_by_intent(data_dir / lang) for lang in ("sv", "en")}
+    held_out = {
+        lang: {_normal(t) for _, (_, texts) in _examples_by_intent(held_out_dir / lang).items() for t in texts}
+        for lang in ("sv", "en")
+    }
+    seen = set()
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        intent = (row.get("correct_intent") or "").strip()
+        if not intent:
+            continue
+        text = " ".join((row.get("text") or "").split())
+        language = (row.get("language") or "").strip()
+        if language not in known:
+            errors.append(f"row {number}: language must be sv or en, not {language!r}")
+            continue
+        if not text:
+            errors.append(f"row {number}: the text is empty")
+            continue
+        if intent not in known[language]:
+            names = ", ".join(sorted(known[language]))
+            errors.append(f"row {number}: unknown intent {intent!r}; known intents: {names}")
+            continue
+        path, examples = known[language][intent]
+        key = (language, _normal(text))
+        if _normal(text) in {_normal(e) for e in examples} or key in seen:
+            skipped.append(f"row {number}: {text!r} is already a training example of {language}")
+            continue
+        if _normal(text) in held_out[language]:
+            skipped.append(f"row {number}: {text!r} is a held-out test sentence; it stays out of training")
+            continue
+        seen.add(key)
+        additions.setdefault(path, []).append((intent, text))
+    if errors:
+        raise ImportRefused("Nothing was imported:\n  " + "\n  ".join(errors))
+    added = [(_shown(path), intent, text) for path, items in additions.items() for intent, text in items]
+    return additions, ImportResult(added=added, skipped=skipped)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _with_examples(content: str, items: List[Tuple[str, str]]) -> str:
+    """The file's text with each example appended to the end of its intent's block."""
+    lines = content.splitlines()
+    for intent, text in items:
+        start = next(i for i, line in enumerate(lines) if _INTENT_LINE.match(line) and _INTENT_LINE.match(line).group(1) == intent)
+        end = start + 1
+        indent = "    "
+        for i in range(start + 1, len(lines)):
+            example = _EXAMPLE_LINE.match(lines[i])
+            if example:
+                end = i + 1
+                indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            elif lines[i].strip() and not lines[i].startswith(" "):
+                break
+        lines.insert(end, f"{indent}- {text}")
+    return "\n".join(lines) + "\n"
+
+
+def import_corrections(path: Path, data_dir: Path, held_out_dir: Path, validate: bool = True) -> ImportResult:
+    additions, result = plan_import(read_corrections(path), data_dir, held_out_dir)
+    originals = {file: file.read_text(encoding="utf-8") for file in additions}
+    for file, items in additions.items():
+        file.write_text(_with_examples(originals[file], items), encoding="utf-8")
+    if validate and additions:
+        check = subprocess.run(
+            [str(Path(sys.executable).with_name("rasa")), "data", "validate", "--fail-on-warnings",
+             "--data", str(data_dir.parent), "--domain", str(ROOT / "domain.yml"),
+             "--config", str(ROOT / "config.yml")],
+            cwd=ROOT, capture_output=True, text=True,
+        )
+        if check.returncode != 0:
+            for file, content in originals.items():
+                file.write_text(content, encoding="utf-8")
+            raise ImportRefused("`rasa data validate` failed, so nothing was imported:\n" + check.stdout[-2000:] + check.stderr[-2000:])
+    return result
+
+
+# ----- command line ---------------------------------------------------------------------
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="The review inbox of the assistant.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export", help="write the messages worth a look as CSV")
+    export.add_argument("--days", type=float, default=7, help="how far back (default: 7 days)")
+    export.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    export.add_argument("--out", type=Path, default=ROOT / "reports" / "inbox.csv")
+    load = commands.add_parser("import", help="add the corrected rows to the training data")
+    load.add_argument("file", type=Path)
+    load.add_argument("--data", type=Path, default=ROOT / "data" / "nlu")
+    load.add_argument("--held-out", type=Path, default=ROOT / "tests" / "nlu")
+    args = parser.parse_args(argv)
+
+    if args.command == "export":
+        rows = inbox_rows(stored_conversations(args.endpoints), since=time.time() - args.days * 86400)
+        write_csv(rows, args.out)
+        print(f"{len(rows)} messages to review, from the last {args.days:g} days: {args.out}")
+        print("Fill in correct_intent where the assistant was wrong, then: make inbox-import FILE=...")
+        return 0
+
+    if not args.file.exists():
+        print(f"No such file: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        result = import_corrections(args.file, args.data, args.held_out)
+    except ImportRefused as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
+    for file, intent, text in result.added:
+        print(f"added to {file} ({intent}): {text}")
+    for reason in result.skipped:
+        print(f"skipped {reason}")
+    print(f"{len(result.added)} examples added, {len(result.skipped)} skipped. Retrain and test: make test")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

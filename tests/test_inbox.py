@@ -1,0 +1,99 @@
+"""The review inbox: which messages are worth a look, and what an import refuses."""
+import shutil
+import time
+
+import pytest
+
+from assistant.review.inbox import ImportRefused, import_corrections, rows_of_conversation
+from tests.conftest import ROOT, held_out_examples
+
+
+def user(text, intent, confidence, language="sv", faq_key=None, at=None):
+    parse_data = {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": [{"entity": "language", "value": language}],
+    }
+    if faq_key:
+        parse_data["response_selector"] = {"faq": {
+            "response": {"intent_response_key": faq_key},
+            "ranking": [{"intent_response_key": faq_key, "confidence": 0.6}],
+        }}
+    return {"event": "user", "text": text, "parse_data": parse_data,
+            "timestamp": time.time() if at is None else at}
+
+
+def action(name):
+    return {"event": "action", "name": name}
+
+
+def reasons(events, since=0):
+    return [(row.text, row.predicted_intent, row.reasons) for row in rows_of_conversation("c", events, since)]
+
+
+def test_a_conversation_that_went_well_has_nothing_to_review():
+    assert reasons([user("jag får ingen sms-kod", "no_sms_code", 0.99),
+                    action("utter_no_sms_code_check_operator"), action("utter_ask_did_it_help"),
+                    action("action_listen"), user("/affirm", "affirm", 1.0),
+                    action("utter_glad_it_helped")]) == []
+
+
+def test_fallbacks_unsure_answers_and_unhelpful_advice_are_listed():
+    events = [
+        user("blorp", "nlu_fallback", 0.4), action("action_ask_rephrase_or_handoff"),
+        user("hur länge gäller sidan", "faq", 0.95, faq_key="faq/time_limit_per_page"),
+        action("utter_faq"),
+        user("kortet nekas", "card_payment_failed", 0.97), action("utter_card_payment_contact_bank"),
+        action("utter_ask_did_it_help"), action("action_listen"), user("nej", "deny", 0.99),
+        action("action_handoff_to_support"),
+    ]
+    assert reasons(events) == [
+        ("blorp", "nlu_fallback", ["fallback", "handoff"]),
+        # A page question: the ResponseSelector's choice and its (low) confidence.
+        ("hur länge gäller sidan", "faq/time_limit_per_page", ["low confidence", "handoff"]),
+        ("kortet nekas", "card_payment_failed", ["unhelpful", "handoff"]),
+        ("nej", "deny", ["handoff"]),
+    ]
+
+
+def test_button_clicks_and_old_messages_are_left_out():
+    old = time.time() - 30 * 86400
+    events = [user("blorp", "nlu_fallback", 0.3, at=old), action("action_ask_rephrase_or_handoff"),
+              user("/request_human", "request_human", 1.0), action("action_handoff_to_support")]
+    assert reasons(events, since=time.time() - 7 * 86400) == []
+
+
+def test_bad_rows_are_reported_and_nothing_is_written(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    before = {p: p.read_text(encoding="utf-8") for p in (data / "nlu").rglob("*.yml")}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\ufefflanguage;text;correct_intent\n"
+        "sv;mitt kort fungerar inte alls just nu;card_payment_failed\n"  # fine on its own
+        "sv;vad kostar det;no_such_intent\n"
+        "en;   ;no_email\n"
+        "sv;jag har inte fått något mejl från er;no_email\n",  # a duplicate
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ImportRefused) as refusal:
+        import_corrections(bad, data / "nlu", ROOT / "tests" / "nlu", validate=False)
+
+    message = str(refusal.value)
+    assert "row 3: unknown intent 'no_such_intent'" in message
+    assert "row 4: the text is empty" in message
+    assert {p: p.read_text(encoding="utf-8") for p in (data / "nlu").rglob("*.yml")} == before
+
+
+def test_held_out_test_sentences_stay_out_of_training(tmp_path):
+    text, intent = held_out_examples("en")[0]
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    corrections = tmp_path / "c.csv"
+    corrections.write_text(f"language;text;correct_intent\nen;{text};{intent}\n", encoding="utf-8")
+
+    result = import_corrections(corrections, data / "nlu", ROOT / "tests" / "nlu", validate=False)
+
+    assert result.added == []
+    assert "held-out" in result.skipped[0]
