@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run test validate train inbox inbox-import lock clean
+.PHONY: help setup browser-test-tools run test validate train inbox inbox-import stats lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -32,6 +32,7 @@ help:
 	@echo "             (DAYS=30 for more); see docs/support-leads.md"
 	@echo "make inbox-import FILE=reports/inbox.csv"
 	@echo "             add the rows with a correct_intent to the training data"
+	@echo "make stats   usage figures of the last 30 days (DAYS=...): reports/stats/"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -75,14 +76,17 @@ $(MODEL): $(BIN)/.installed $(SPACY_PIPELINE)/meta.json $(TRAINING_INPUTS)
 	@# rasa skips training when its fingerprint says nothing changed; mark the model current.
 	touch $@
 
-DAYS ?= 7
 inbox: $(BIN)/.installed
 	@mkdir -p var
-	$(BIN)/python -m assistant.review.inbox export --days $(DAYS)
+	$(BIN)/python -m assistant.review.inbox export --days $(or $(DAYS),7)
 
 inbox-import: $(BIN)/.installed
 	@test -n "$(FILE)" || { echo "Say which file: make inbox-import FILE=reports/inbox.csv"; exit 2; }
 	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
+
+stats: $(BIN)/.installed
+	@mkdir -p var
+	$(BIN)/python -m assistant.review.stats --days $(or $(DAYS),30)
 
 lock: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.in

@@ -6,25 +6,7 @@ import pytest
 
 from assistant.review.inbox import ImportRefused, import_corrections, rows_of_conversation
 from tests.conftest import ROOT, held_out_examples
-
-
-def user(text, intent, confidence, language="sv", faq_key=None, at=None):
-    parse_data = {
-        "intent": {"name": intent, "confidence": confidence},
-        "intent_ranking": [{"name": intent, "confidence": confidence}],
-        "entities": [{"entity": "language", "value": language}],
-    }
-    if faq_key:
-        parse_data["response_selector"] = {"faq": {
-            "response": {"intent_response_key": faq_key},
-            "ranking": [{"intent_response_key": faq_key, "confidence": 0.6}],
-        }}
-    return {"event": "user", "text": text, "parse_data": parse_data,
-            "timestamp": time.time() if at is None else at}
-
-
-def action(name):
-    return {"event": "action", "name": name}
+from tests.stored_events import action, rewind, user
 
 
 def reasons(events, since=0):
@@ -97,3 +79,14 @@ def test_held_out_test_sentences_stay_out_of_training(tmp_path):
 
     assert result.added == []
     assert "held-out" in result.skipped[0]
+
+
+def test_a_misunderstanding_between_question_and_no_still_marks_the_advice_unhelpful():
+    events = [
+        user("mejlet kommer inte", "no_email", 0.97), action("utter_no_email_check_spam"),
+        action("utter_ask_did_it_help"), action("action_listen"),
+        user("blorp", "nlu_fallback", 0.3), action("action_ask_rephrase_or_handoff"), rewind(),
+        action("action_listen"), user("/deny", "deny", 1.0), action("utter_no_email_check_address"),
+    ]
+    assert reasons(events) == [("mejlet kommer inte", "no_email", ["unhelpful"]),
+                               ("blorp", "nlu_fallback", ["fallback"])]

@@ -16,28 +16,32 @@ unknown intent or no text; rows already in the training data or in the held-out 
 skipped and reported. Then it runs `rasa data validate` and takes the change back if that fails.
 """
 import argparse
-import asyncio
 import csv
 import datetime as dt
 import re
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from assistant.review.conversations import (
+    ASK_DID_IT_HELP,
+    FALLBACK_ACTION,
+    FALLBACK_INTENT,
+    HANDOFF_ACTION,
+    ROOT,
+    message_language,
+    prediction,
+    stored_conversations,
+)
+
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
            "reasons", "correct_intent"]
 # Swedish spreadsheets expect ";" between columns; the BOM makes them read UTF-8.
 DELIMITER = ";"
 LOW_CONFIDENCE = 0.8
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTION = "action_ask_rephrase_or_handoff"
-HANDOFF_ACTION = "action_handoff_to_support"
-ASK_DID_IT_HELP = "utter_ask_did_it_help"
 
 
 @dataclass
@@ -65,31 +69,6 @@ class Row:
 
 # ----- export ---------------------------------------------------------------------------
 
-def _prediction(parse_data: Dict) -> Tuple[str, float]:
-    """The intent the assistant took the message for (a page question as faq/<topic>), with
-    its confidence; for a fallback, its best guess behind the fallback."""
-    ranking = [i for i in parse_data.get("intent_ranking") or [] if i.get("name") != FALLBACK_INTENT]
-    intent = parse_data.get("intent") or {}
-    if intent.get("name") == FALLBACK_INTENT:
-        intent = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 0.0}
-    name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
-    if name == "faq":
-        selected = (parse_data.get("response_selector") or {}).get("faq") or {}
-        key = (selected.get("response") or {}).get("intent_response_key")
-        top = (selected.get("ranking") or [{}])[0]
-        if key:
-            name = key
-            confidence = min(confidence, float(top.get("confidence") or confidence))
-    return name, confidence
-
-
-def _language(parse_data: Dict, current: Optional[str]) -> str:
-    for entity in parse_data.get("entities") or []:
-        if entity.get("entity") == "language" and entity.get("value") in ("sv", "en"):
-            return entity["value"]
-    return current or "sv"
-
-
 def rows_of_conversation(sender: str, events: List[Dict], since: float) -> List[Row]:
     """The rows worth a look in one conversation (events as dicts, as Rasa stores them)."""
     rows: List[Row] = []
@@ -98,10 +77,13 @@ def rows_of_conversation(sender: str, events: List[Dict], since: float) -> List[
     last_action: Optional[str] = None
     advice_row: Optional[Row] = None  # the message whose advice is being asked about
     handoff = False
+    action_before_message = None
 
     for event in events:
         kind = event.get("event")
-        if kind == "slot" and event.get("name") == "language":
+        if kind == "rewind":
+            last_action = action_before_message  # the fallback took the message back
+        elif kind == "slot" and event.get("name") == "language":
             language = event.get("value") or language
         elif kind == "action":
             name = event.get("name")
@@ -119,12 +101,12 @@ def rows_of_conversation(sender: str, events: List[Dict], since: float) -> List[
             intent = (parse_data.get("intent") or {}).get("name")
             if last_action == ASK_DID_IT_HELP and intent == "deny" and advice_row is not None:
                 _add_reason(advice_row, "unhelpful")
-            last_action = None
+            action_before_message, last_action = last_action, None
             if text.startswith("/") or event.get("timestamp", 0) < since:
                 last_row = None  # a button click or an old message: nothing to learn
                 continue
-            predicted, confidence = _prediction(parse_data)
-            last_row = Row(sender, event.get("timestamp", 0), _language(parse_data, language),
+            predicted, confidence = prediction(parse_data)
+            last_row = Row(sender, event.get("timestamp", 0), message_language(parse_data, language),
                            text, predicted, confidence)
             rows.append(last_row)
             if intent == FALLBACK_INTENT:
@@ -146,27 +128,6 @@ def _add_reason(row: Row, reason: str) -> None:
 def inbox_rows(conversations: Iterable[Tuple[str, List[Dict]]], since: float) -> List[Row]:
     rows = [row for sender, events in conversations for row in rows_of_conversation(sender, events, since)]
     return sorted(rows, key=lambda row: row.timestamp)
-
-
-def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
-    """Every conversation in the tracker store that endpoints.yml configures."""
-    from rasa.core.tracker_store import TrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.utils.endpoints import read_endpoint_config
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
-        store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())
-
-    async def load() -> List[Tuple[str, List[Dict]]]:
-        conversations = []
-        for sender in await store.keys():
-            tracker = await store.retrieve_full_tracker(sender)
-            if tracker is not None:
-                conversations.append((sender, [event.as_dict() for event in tracker.events]))
-        return conversations
-
-    return iter(asyncio.run(load()))
 
 
 def write_csv(rows: List[Row], path: Path) -> None:

@@ -1,0 +1,192 @@
+"""Usage figures out of the tracker store: how much the assistant is used, for what, and how
+often it helps.
+
+    python -m assistant.review.stats [--days 30] [--out reports/stats]
+
+Per language: conversations, user messages, the fallback rate (messages it did not
+understand), the handoff rate (conversations that ended with technical support's number), and
+per topic the messages and the "helped" rate: of the answers to "Did that help?" after that
+topic's advice, the share of yes. Writes usage.md (the tables) and usage.png (a chart).
+"""
+import argparse
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from assistant.review.conversations import (
+    ASK_DID_IT_HELP,
+    FALLBACK_ACTION,
+    FALLBACK_INTENT,
+    HANDOFF_ACTION,
+    ROOT,
+    message_language,
+    prediction,
+    stored_conversations,
+)
+
+LANGUAGES = ("sv", "en")
+
+
+@dataclass
+class LanguageFigures:
+    conversations: int = 0
+    handoffs: int = 0
+    messages: int = 0
+    fallbacks: int = 0
+    messages_per_topic: Counter = field(default_factory=Counter)
+    helped: Counter = field(default_factory=Counter)  # topic -> yes answers
+    not_helped: Counter = field(default_factory=Counter)  # topic -> no answers
+
+    def rate(self, part: int, whole: int) -> Optional[float]:
+        return part / whole if whole else None
+
+    @property
+    def fallback_rate(self) -> Optional[float]:
+        return self.rate(self.fallbacks, self.messages)
+
+    @property
+    def handoff_rate(self) -> Optional[float]:
+        return self.rate(self.handoffs, self.conversations)
+
+    def helped_rate(self, topic: str) -> Optional[float]:
+        return self.rate(self.helped[topic], self.helped[topic] + self.not_helped[topic])
+
+
+def usage(conversations: Iterable[Tuple[str, List[Dict]]], since: float = 0) -> Dict[str, LanguageFigures]:
+    figures = {language: LanguageFigures() for language in LANGUAGES}
+    for _, events in conversations:
+        _count_conversation(events, since, figures)
+    return figures
+
+
+def _count_conversation(events: List[Dict], since: float, figures: Dict[str, LanguageFigures]) -> None:
+    language: Optional[str] = None
+    topic_asked_about: Optional[str] = None  # the topic whose advice "Did that help?" is about
+    last_topic: Optional[str] = None
+    last_action: Optional[str] = None
+    messages: List[List] = []  # [language, topic, not understood]
+    handoff = False
+    feedback: List[Tuple[str, str, bool]] = []
+    before_message = (None, None)
+
+    for event in events:
+        kind = event.get("event")
+        if kind == "rewind":
+            # The fallback took the message back: the dialogue goes on as before it.
+            last_action, last_topic = before_message
+        elif kind == "slot" and event.get("name") == "language":
+            language = event.get("value") or language
+        elif kind == "action":
+            name = event.get("name")
+            if name == ASK_DID_IT_HELP:
+                topic_asked_about = last_topic
+            elif name == HANDOFF_ACTION:
+                handoff = True
+            elif name == FALLBACK_ACTION and messages:
+                messages[-1][2] = True  # NLU fallback, or the dialogue policy's doubt
+            if name != "action_listen":
+                last_action = name
+        elif kind == "user":
+            if event.get("timestamp", 0) < since:
+                continue
+            parse_data = event.get("parse_data") or {}
+            intent = (parse_data.get("intent") or {}).get("name")
+            message_lang = message_language(parse_data, language)
+            if last_action == ASK_DID_IT_HELP and topic_asked_about and intent in ("affirm", "deny"):
+                feedback.append((message_lang, topic_asked_about, intent == "affirm"))
+            before_message = (last_action, last_topic)
+            topic = FALLBACK_INTENT if intent == FALLBACK_INTENT else prediction(parse_data)[0]
+            if topic not in ("affirm", "deny"):  # answers, not topics
+                last_topic = topic
+            messages.append([message_lang, topic, intent == FALLBACK_INTENT])
+            last_action = None
+
+    if not messages:
+        return
+    conversation = figures[language or messages[0][0]]
+    conversation.conversations += 1
+    conversation.handoffs += handoff
+    for message_lang, topic, not_understood in messages:
+        figures[message_lang].messages += 1
+        figures[message_lang].messages_per_topic[topic] += 1
+        figures[message_lang].fallbacks += not_understood
+    for message_lang, topic, helped in feedback:
+        (figures[message_lang].helped if helped else figures[message_lang].not_helped)[topic] += 1
+
+
+def _percent(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def markdown(figures: Dict[str, LanguageFigures], days: float) -> str:
+    lines = [f"# Usage of the assistant, last {days:g} days", ""]
+    lines += ["| | " + " | ".join(LANGUAGES) + " |", "| --- |" + " --- |" * len(LANGUAGES)]
+    rows = [
+        ("conversations", lambda f: str(f.conversations)),
+        ("user messages", lambda f: str(f.messages)),
+        ("fallback rate (not understood)", lambda f: _percent(f.fallback_rate)),
+        ("handoff rate (conversations)", lambda f: _percent(f.handoff_rate)),
+    ]
+    for title, value in rows:
+        lines.append(f"| {title} | " + " | ".join(value(figures[lang]) for lang in LANGUAGES) + " |")
+    for language in LANGUAGES:
+        figure = figures[language]
+        lines += ["", f"## Topics ({language})", "",
+                  "| topic | messages | did that help: yes / no | helped |", "| --- | --- | --- | --- |"]
+        for topic, count in figure.messages_per_topic.most_common():
+            answers = figure.helped[topic] + figure.not_helped[topic]
+            lines.append(
+                f"| {topic} | {count} | "
+                + (f"{figure.helped[topic]} / {figure.not_helped[topic]}" if answers else "–")
+                + f" | {_percent(figure.helped_rate(topic))} |"
+            )
+    lines += ["", "Helped: of the answers to \"Did that help?\" after that topic's advice, the share "
+              "of yes. Fallback rate: of the user messages, those the assistant did not understand. "
+              "Handoff rate: of the conversations, those that ended with technical support's number."]
+    return "\n".join(lines) + "\n"
+
+
+def chart(figures: Dict[str, LanguageFigures], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    topics = sorted({t for f in figures.values() for t in f.messages_per_topic},
+                    key=lambda t: -sum(f.messages_per_topic[t] for f in figures.values()))
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(topics) + 1)))
+    height = 0.4
+    for offset, (language, colour) in enumerate(zip(LANGUAGES, ("#005a87", "#b35c00"))):
+        ax.barh([i + offset * height for i in range(len(topics))],
+                [figures[language].messages_per_topic[t] for t in topics],
+                height=height, color=colour, label=language)
+    ax.set_yticks([i + height / 2 for i in range(len(topics))])
+    ax.set_yticklabels(topics)
+    ax.invert_yaxis()
+    ax.set_xlabel("user messages")
+    ax.set_title("Messages per topic and language")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=30)
+    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "stats")
+    args = parser.parse_args(argv)
+    figures = usage(stored_conversations(args.endpoints), since=time.time() - args.days * 86400)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "usage.md").write_text(markdown(figures, args.days), encoding="utf-8")
+    chart(figures, args.out / "usage.png")
+    print(markdown(figures, args.days))
+    print(f"Written: {args.out / 'usage.md'} and {args.out / 'usage.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

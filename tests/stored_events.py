@@ -1,0 +1,30 @@
+"""Tracker events as the tracker store keeps them (dicts), for the review tools' tests."""
+import time
+
+
+def user(text, intent, confidence, language="sv", faq_key=None, at=None):
+    parse_data = {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": [{"entity": "language", "value": language}],
+    }
+    if faq_key:
+        parse_data["response_selector"] = {"faq": {
+            "response": {"intent_response_key": faq_key},
+            "ranking": [{"intent_response_key": faq_key, "confidence": 0.6}],
+        }}
+    return {"event": "user", "text": text, "parse_data": parse_data,
+            "timestamp": time.time() if at is None else at}
+
+
+def action(name):
+    return {"event": "action", "name": name}
+
+
+def slot(name, value):
+    return {"event": "slot", "name": name, "value": value}
+
+
+def rewind():
+    """UserUtteranceReverted, as the fallback action returns it."""
+    return {"event": "rewind"}
