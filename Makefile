@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run test validate train inbox inbox-import stats lock clean
+.PHONY: help setup browser-test-tools run test validate train inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -33,6 +33,7 @@ help:
 	@echo "make inbox-import FILE=reports/inbox.csv"
 	@echo "             add the rows with a correct_intent to the training data"
 	@echo "make stats   usage figures of the last 30 days (DAYS=...): reports/stats/"
+	@echo "make evaluate  how well the model understands, per language: reports/evaluation/"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -83,6 +84,9 @@ inbox: $(BIN)/.installed
 inbox-import: $(BIN)/.installed
 	@test -n "$(FILE)" || { echo "Say which file: make inbox-import FILE=reports/inbox.csv"; exit 2; }
 	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
+
+evaluate: $(MODEL)
+	$(BIN)/python -m assistant.review.evaluation
 
 stats: $(BIN)/.installed
 	@mkdir -p var

@@ -9,6 +9,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 import yaml
 
+from assistant.review.training_data import examples
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 LANGUAGES = ("sv", "en")
@@ -23,14 +25,7 @@ FIGURES: List[str] = []
 
 def nlu_examples(folder: Path) -> List[Tuple[str, str]]:
     """(text, intent) pairs from every Rasa YAML NLU file in a folder."""
-    examples = []
-    for path in sorted(folder.glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            for line in block["examples"].splitlines():
-                text = line.strip()
-                if text.startswith("- "):
-                    examples.append((text[2:].strip(), block["intent"]))
-    return examples
+    return examples(folder)
 
 
 def training_examples(language: str) -> List[Tuple[str, str]]:
@@ -70,6 +65,15 @@ def model_path() -> Path:
     if not MODEL.exists():
         pytest.fail(f"No trained model at {MODEL}; `make test` trains it first.")
     return MODEL
+
+
+@pytest.fixture(scope="session")
+def story_results(model_path, tmp_path_factory):
+    """The test stories run end to end once (`rasa test core --e2e`), for the tests and the
+    evaluation report."""
+    from assistant.review.evaluation import run_test_stories
+
+    return run_test_stories(model_path, tmp_path_factory.mktemp("stories"))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 
+from assistant.review.evaluation import base_intent, selected_answer, topic_of
 from tests.conftest import FIGURES, LANGUAGES, held_out_examples, training_examples
 
 MIN_ACCURACY = 0.90
@@ -19,20 +20,6 @@ MIN_SENTENCES_PER_INTENT = 10
 
 def normalised(text: str) -> str:
     return re.sub(r"[^\w ]", "", text.lower()).strip()
-
-
-def base_intent(intent: str) -> str:
-    return intent.split("/")[0]
-
-
-def selected_answer(result) -> str:
-    selection = (result.get("response_selector") or {}).get("faq") or {}
-    return (selection.get("response") or {}).get("intent_response_key") or ""
-
-
-def topic_of(result) -> str:
-    intent = result["intent"]["name"]
-    return selected_answer(result) if intent == "faq" else intent
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
+from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
 from assistant.review.conversations import (
     ASK_DID_IT_HELP,
     FALLBACK_ACTION,
@@ -150,27 +151,6 @@ class ImportResult:
     skipped: List[str]  # why each skipped row was skipped
 
 
-_INTENT_LINE = re.compile(r"^- intent:\s*(\S+)\s*$")
-_EXAMPLE_LINE = re.compile(r"^\s+- (.*)$")
-
-
-def _examples_by_intent(folder: Path) -> Dict[str, Tuple[Path, List[str]]]:
-    """intent → (file, its examples) for every Rasa YAML NLU file in a folder."""
-    found: Dict[str, Tuple[Path, List[str]]] = {}
-    for path in sorted(folder.glob("*.yml")):
-        intent = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            header = _INTENT_LINE.match(line)
-            if header:
-                intent = header.group(1)
-                found.setdefault(intent, (path, []))
-            elif intent and _EXAMPLE_LINE.match(line):
-                found[intent][1].append(_EXAMPLE_LINE.match(line).group(1).strip())
-            elif line and not line[0].isspace():
-                intent = None
-    return found
-
-
 def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -191,9 +171,9 @@ def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) 
     """What to add where; raises ImportRefused listing every bad row if any is bad."""
     errors, skipped = [], []
     additions: Dict[Path, List[Tuple[str, str]]] = {}
-    known = {lang: _examples_by_intent(data_dir / lang) for lang in ("sv", "en")}
+    known = {lang: examples_by_intent(data_dir / lang) for lang in ("sv", "en")}
     held_out = {
-        lang: {_normal(t) for _, (_, texts) in _examples_by_intent(held_out_dir / lang).items() for t in texts}
+        lang: {_normal(t) for _, (_, texts) in examples_by_intent(held_out_dir / lang).items() for t in texts}
         for lang in ("sv", "en")
     }
     seen = set()
@@ -240,11 +220,11 @@ def _with_examples(content: str, items: List[Tuple[str, str]]) -> str:
     """The file's text with each example appended to the end of its intent's block."""
     lines = content.splitlines()
     for intent, text in items:
-        start = next(i for i, line in enumerate(lines) if _INTENT_LINE.match(line) and _INTENT_LINE.match(line).group(1) == intent)
+        start = next(i for i, line in enumerate(lines) if INTENT_LINE.match(line) and INTENT_LINE.match(line).group(1) == intent)
         end = start + 1
         indent = "    "
         for i in range(start + 1, len(lines)):
-            example = _EXAMPLE_LINE.match(lines[i])
+            example = EXAMPLE_LINE.match(lines[i])
             if example:
                 end = i + 1
                 indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]

@@ -1,0 +1,251 @@
+"""The evaluation report: how well the assistant understands, per language, and whether every
+test story still passes.
+
+    python -m assistant.review.evaluation [--model models/assistant.tar.gz] [--out reports/evaluation]
+
+The held-out sentences of tests/nlu/<language>/ (never in the training data) are run through
+the model. Written to the output folder:
+- summary.md: the one-page summary, compared with the previous report where there is one;
+- summary.json: its figures, which the next report compares with;
+- <language>/intents.csv and <language>/answers.csv: precision, recall and F1 per intent and
+  per page question (the ResponseSelector's answer);
+- <language>/confusion.png: which topic was taken for which;
+- stories/: Rasa's own results of the test stories (failed_test_stories.yml, ...).
+"""
+import argparse
+import asyncio
+import csv
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from assistant.review.conversations import FALLBACK_INTENT, ROOT
+from assistant.review.training_data import examples
+
+LANGUAGES = ("sv", "en")
+HELD_OUT = ROOT / "tests" / "nlu"
+STORIES = ROOT / "tests" / "stories"
+WORST_CONFUSIONS = 10
+
+
+def selected_answer(result: Dict) -> str:
+    """The page question whose answer the ResponseSelector picked, as faq/<topic>."""
+    selection = (result.get("response_selector") or {}).get("faq") or {}
+    return (selection.get("response") or {}).get("intent_response_key") or ""
+
+
+def topic_of(result: Dict) -> str:
+    """What the user gets: the intent, or for a page question the answer picked."""
+    intent = result["intent"]["name"]
+    return selected_answer(result) if intent == "faq" else intent
+
+
+def base_intent(intent: str) -> str:
+    return intent.split("/")[0]
+
+
+@dataclass
+class StoryResults:
+    run: int
+    failed: List[str]
+    out: Path
+
+
+def run_test_stories(model: Path, out: Path, stories: Path = STORIES) -> StoryResults:
+    """Rasa's end-to-end story test (`--e2e`: the NLU runs on the users' words too)."""
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("rasa")), "test", "core", "--model", str(model),
+         "--stories", str(stories), "--out", str(out), "--no-plot", "--e2e"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    if result.returncode != 0:
+        raise RuntimeError("rasa test core failed:\n" + result.stdout[-3000:] + result.stderr[-3000:])
+    failed_file = (out / "failed_test_stories.yml").read_text(encoding="utf-8")
+    failed = [line.split("- story:", 1)[1].strip() for line in failed_file.splitlines() if "- story:" in line]
+    run = sum(path.read_text(encoding="utf-8").count("- story:") for path in stories.glob("*.yml"))
+    return StoryResults(run=run, failed=failed, out=out)
+
+
+@dataclass
+class Prediction:
+    text: str
+    expected: str  # intent, or faq/<topic>
+    result: Dict
+
+
+def predict(agent, language: str) -> List[Prediction]:
+    sentences = examples(HELD_OUT / language)
+
+    async def parse_all() -> List[Dict]:
+        return [await agent.parse_message(text) for text, _ in sentences]
+
+    return [Prediction(text, expected, result)
+            for (text, expected), result in zip(sentences, asyncio.run(parse_all()))]
+
+
+def _scores(pairs: List[Tuple[str, str]]) -> List[Dict]:
+    """Precision, recall and F1 per expected label, from (expected, predicted) pairs."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = sorted({expected for expected, _ in pairs})
+    precision, recall, f1, support = precision_recall_fscore_support(
+        [e for e, _ in pairs], [p for _, p in pairs], labels=labels, zero_division=0
+    )
+    return [{"label": label, "precision": round(float(p), 3), "recall": round(float(r), 3),
+             "f1": round(float(f), 3), "sentences": int(n)}
+            for label, p, r, f, n in zip(labels, precision, recall, f1, support)]
+
+
+def language_figures(predictions: List[Prediction]) -> Dict:
+    intents = [(base_intent(p.expected), p.result["intent"]["name"]) for p in predictions]
+    answers = [(p.expected, selected_answer(p.result) or "(none)") for p in predictions if p.expected.startswith("faq/")]
+    topics = [(p.expected, topic_of(p.result)) for p in predictions]
+
+    def accuracy(pairs: List[Tuple[str, str]]) -> float:
+        return sum(e == p for e, p in pairs) / len(pairs) if pairs else 0.0
+
+    confusions: Dict[Tuple[str, str], List[str]] = defaultdict(list)
+    for p, (expected, got) in zip(predictions, topics):
+        if expected != got:
+            confusions[(expected, got)].append(p.text)
+    worst = sorted(confusions.items(), key=lambda item: (-len(item[1]), item[0]))[:WORST_CONFUSIONS]
+    return {
+        "sentences": len(predictions),
+        "intent_accuracy": accuracy(intents),
+        "answer_accuracy": accuracy(answers),
+        "topic_accuracy": accuracy(topics),
+        "fallbacks": sum(got == FALLBACK_INTENT for _, got in topics),
+        "intents": _scores(intents),
+        "answers": _scores(answers),
+        "worst_confusions": [{"expected": e, "got": g, "count": len(texts), "examples": texts[:3]}
+                             for (e, g), texts in worst],
+        "topics": topics,
+    }
+
+
+def confusion_image(topics: List[Tuple[str, str]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted({label for pair in topics for label in pair})
+    matrix = confusion_matrix([e for e, _ in topics], [g for _, g in topics], labels=labels)
+    size = max(6, 0.32 * len(labels) + 3)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlabel("what the assistant took it for")
+    ax.set_ylabel("what the sentence was about")
+    ax.set_title(title)
+    for row in range(len(labels)):
+        for column in range(len(labels)):
+            if matrix[row, column]:
+                ax.text(column, row, str(matrix[row, column]), ha="center", va="center", fontsize=7,
+                        color="white" if row == column else "#8a1414")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _write_scores(rows: List[Dict], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["label", "precision", "recall", "f1", "sentences"], delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _change(now: float, before: Optional[float]) -> str:
+    if before is None:
+        return ""
+    points = (now - before) * 100
+    return " (no change)" if abs(points) < 0.05 else f" ({points:+.1f} points)"
+
+
+def summary_markdown(figures: Dict, previous: Optional[Dict]) -> str:
+    lines = ["# How well the assistant understands", ""]
+    if previous:
+        lines += [f"Compared with the previous report ({previous.get('model', 'earlier model')}).", ""]
+    lines += ["Held-out sentences (never in the training data), per language:", "",
+              "| | " + " | ".join(LANGUAGES) + " |", "| --- |" + " --- |" * len(LANGUAGES)]
+    for key, title in (("intent_accuracy", "intent right"), ("answer_accuracy", "page question: right answer"),
+                       ("topic_accuracy", "topic right, as the user gets it")):
+        cells = []
+        for language in LANGUAGES:
+            now = figures["languages"][language][key]
+            before = ((previous or {}).get("languages", {}).get(language) or {}).get(key)
+            cells.append(f"{now:.1%}{_change(now, before)}")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines.append("| sentences | " + " | ".join(str(figures["languages"][l]["sentences"]) for l in LANGUAGES) + " |")
+    lines.append("| not understood (fallback) | " + " | ".join(str(figures["languages"][l]["fallbacks"]) for l in LANGUAGES) + " |")
+    stories = figures["stories"]
+    if stories:
+        verdict = "all passed" if not stories["failed"] else f"{len(stories['failed'])} failed: " + "; ".join(stories["failed"])
+        lines += ["", f"**Test stories:** {stories['run']} run, {verdict} (details in `stories/`)."]
+    for language in LANGUAGES:
+        lang = figures["languages"][language]
+        weak = sorted(lang["intents"] + lang["answers"], key=lambda r: (r["f1"], r["label"]))[:5]
+        lines += ["", f"## {language}: the ten worst confusions", "",
+                  "| sentences about | taken for | times | for example |", "| --- | --- | --- | --- |"]
+        for confusion in lang["worst_confusions"]:
+            example = " / ".join(f"“{text}”" for text in confusion["examples"])
+            lines.append(f"| {confusion['expected']} | {confusion['got']} | {confusion['count']} | {example} |")
+        if not lang["worst_confusions"]:
+            lines.append("| – | – | 0 | no sentence was taken for another topic |")
+        lines += ["", f"Weakest F1: " + ", ".join(f"{r['label']} {r['f1']:.2f}" for r in weak) + ".",
+                  f"All scores: `{language}/intents.csv`, `{language}/answers.csv`; "
+                  f"confusion matrix: `{language}/confusion.png`."]
+    return "\n".join(lines) + "\n"
+
+
+def build_report(agent, out: Path, stories: Optional[StoryResults], model_name: str = "") -> Dict:
+    out.mkdir(parents=True, exist_ok=True)
+    summary_json = out / "summary.json"
+    previous = json.loads(summary_json.read_text(encoding="utf-8")) if summary_json.exists() else None
+    figures = {"model": model_name, "languages": {}, "stories": None}
+    for language in LANGUAGES:
+        lang = language_figures(predict(agent, language))
+        folder = out / language
+        folder.mkdir(exist_ok=True)
+        _write_scores(lang["intents"], folder / "intents.csv")
+        _write_scores(lang["answers"], folder / "answers.csv")
+        confusion_image(lang.pop("topics"), folder / "confusion.png", f"Topics ({language}, held-out sentences)")
+        figures["languages"][language] = lang
+    if stories is not None:
+        figures["stories"] = {"run": stories.run, "failed": stories.failed}
+    (out / "summary.md").write_text(summary_markdown(figures, previous), encoding="utf-8")
+    summary_json.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    return figures
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistant.tar.gz")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "evaluation")
+    args = parser.parse_args(argv)
+    from rasa.core.agent import Agent
+
+    stories = run_test_stories(args.model, args.out / "stories")
+    build_report(Agent.load(str(args.model)), args.out, stories,
+                 model_name=f"{args.model.name}, trained {_modified(args.model)}")
+    print((args.out / "summary.md").read_text(encoding="utf-8"))
+    print(f"Report: {args.out / 'summary.md'}")
+    return 0
+
+
+def _modified(path: Path) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
