@@ -2,7 +2,6 @@
 
 content/coverage-map.yml maps each heading and paragraph of the page to a topic; these tests
 hold it to the page, the domain and the training data."""
-from pathlib import Path
 
 import pytest
 import yaml

@@ -1,4 +1,6 @@
 """Whole conversations over the REST webhook, against the real servers."""
+import uuid
+
 import pytest
 
 from assistant.language import detect_language
@@ -237,7 +239,30 @@ FAQ_BUTTONS = [
 def test_every_question_button_gets_its_answer_in_its_language(bot, sender, topic, language):
     # The fallback offers questions from the page as buttons that send the question itself.
     replies = bot.say(sender, COVERAGE_MAP["topics"][topic][language])
-    assert texts(replies) == [response_variation(f"utter_{topic}", language)["text"]]
+    assert texts(replies) == [
+        response_variation(f"utter_{topic}", language)["text"],
+        response_variation("utter_ask_did_it_help", language)["text"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "language, topic, no, yes",
+    [("sv", "faq/reload_page", "nej det gjorde det inte", "ja, tack"),
+     ("en", "faq/automatic_logout", "no it did not", "yes thanks")],
+)
+def test_a_page_answer_asks_whether_it_helped(bot, language, topic, no, yes):
+    question = COVERAGE_MAP["topics"][topic][language]
+    didnt_help, helped = f"test-{uuid.uuid4()}", f"test-{uuid.uuid4()}"
+    replies = bot.say(didnt_help, question)
+    assert texts(replies)[-1] == response_variation("utter_ask_did_it_help", language)["text"]
+
+    # The page has nothing more to say: technical support takes over.
+    replies = bot.say(didnt_help, no)
+    assert "0771-235 235" in joined(replies)
+    assert texts(replies)[0] == response_variation("utter_handoff_intro_advice_ran_out", language)["text"]
+
+    bot.say(helped, question)
+    assert texts(bot.say(helped, yes)) == [response_variation("utter_glad_it_helped", language)["text"]]
 
 
 @pytest.mark.parametrize(
