@@ -1,6 +1,7 @@
 """Conversations as the tracker store keeps them, and what the review tools read in them."""
 import asyncio
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -55,3 +56,83 @@ def message_language(parse_data: Dict, current: Optional[str]) -> str:
         if entity.get("entity") == "language" and entity.get("value") in ("sv", "en"):
             return entity["value"]
     return current or "sv"
+
+
+@dataclass
+class Message:
+    """One user message, as the review tools see it."""
+    text: str
+    timestamp: float
+    language: str
+    intent: str  # as the NLU gave it, nlu_fallback included
+    predicted: str  # what it was taken for (faq/<topic>); behind a fallback, the best guess
+    confidence: float
+    not_understood: bool = False  # an NLU fallback, or the fallback action answered it
+
+    @property
+    def is_button(self) -> bool:
+        return self.text.startswith("/")
+
+    @property
+    def topic(self) -> str:
+        return FALLBACK_INTENT if self.intent == FALLBACK_INTENT else self.predicted
+
+
+@dataclass
+class Conversation:
+    sender: str
+    language: Optional[str]  # the language slot at the end
+    messages: List[Message] = field(default_factory=list)
+    handoff: bool = False
+    # (the message whose answer "Did that help?" asked about, whether the user said yes)
+    feedback: List[Tuple[Message, bool]] = field(default_factory=list)
+
+
+_ANSWERS = ("affirm", "deny")
+
+
+def read_conversation(sender: str, events: List[Dict]) -> Conversation:
+    """Walk a conversation's stored events (dicts) once: its messages, whether it ended in
+    a handoff, and every answer to "Did that help?" with the message it was about."""
+    conversation = Conversation(sender, None)
+    last_action: Optional[str] = None
+    asked_about: Optional[Message] = None
+    latest_question: Optional[Message] = None  # the latest message that was not a yes or no
+    before_message = (None, None)
+
+    for event in events:
+        kind = event.get("event")
+        if kind == "rewind":
+            # The fallback took the message back: the dialogue goes on as before it.
+            last_action, latest_question = before_message
+        elif kind == "slot" and event.get("name") == "language":
+            conversation.language = event.get("value") or conversation.language
+        elif kind == "action":
+            name = event.get("name")
+            if name == ASK_DID_IT_HELP:
+                asked_about = latest_question
+            elif name == HANDOFF_ACTION:
+                conversation.handoff = True
+            elif name == FALLBACK_ACTION and conversation.messages:
+                conversation.messages[-1].not_understood = True
+            if name != "action_listen":
+                last_action = name
+        elif kind == "user":
+            parse_data = event.get("parse_data") or {}
+            intent = (parse_data.get("intent") or {}).get("name") or ""
+            predicted, confidence = prediction(parse_data)
+            message = Message(
+                text=event.get("text") or "",
+                timestamp=event.get("timestamp") or 0.0,
+                language=message_language(parse_data, conversation.language),
+                intent=intent, predicted=predicted, confidence=confidence,
+                not_understood=intent == FALLBACK_INTENT,
+            )
+            conversation.messages.append(message)
+            if last_action == ASK_DID_IT_HELP and asked_about is not None and intent in _ANSWERS:
+                conversation.feedback.append((asked_about, intent == "affirm"))
+            before_message = (last_action, latest_question)
+            if intent not in _ANSWERS:
+                latest_question = message
+            last_action = None
+    return conversation

@@ -200,7 +200,7 @@ def summary_markdown(figures: Dict, previous: Optional[Dict]) -> str:
             lines.append(f"| {confusion['expected']} | {confusion['got']} | {confusion['count']} | {example} |")
         if not lang["worst_confusions"]:
             lines.append("| – | – | 0 | no sentence was taken for another topic |")
-        lines += ["", f"Weakest F1: " + ", ".join(f"{r['label']} {r['f1']:.2f}" for r in weak) + ".",
+        lines += ["", "Weakest F1: " + ", ".join(f"{r['label']} {r['f1']:.2f}" for r in weak) + ".",
                   f"All scores: `{language}/intents.csv`, `{language}/answers.csv`; "
                   f"confusion matrix: `{language}/confusion.png`."]
     return "\n".join(lines) + "\n"

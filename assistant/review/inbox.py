@@ -18,25 +18,15 @@ skipped and reported. Then it runs `rasa data validate` and takes the change bac
 import argparse
 import csv
 import datetime as dt
-import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
-from assistant.review.conversations import (
-    ASK_DID_IT_HELP,
-    FALLBACK_ACTION,
-    FALLBACK_INTENT,
-    HANDOFF_ACTION,
-    ROOT,
-    message_language,
-    prediction,
-    stored_conversations,
-)
+from assistant.review.conversations import ROOT, read_conversation, stored_conversations
 
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
            "reasons", "correct_intent"]
@@ -72,58 +62,24 @@ class Row:
 
 def rows_of_conversation(sender: str, events: List[Dict], since: float) -> List[Row]:
     """The rows worth a look in one conversation (events as dicts, as Rasa stores them)."""
-    rows: List[Row] = []
-    language: Optional[str] = None
-    last_row: Optional[Row] = None  # the latest typed message, whatever its reasons
-    last_action: Optional[str] = None
-    advice_row: Optional[Row] = None  # the message whose advice is being asked about
-    handoff = False
-    action_before_message = None
-
-    for event in events:
-        kind = event.get("event")
-        if kind == "rewind":
-            last_action = action_before_message  # the fallback took the message back
-        elif kind == "slot" and event.get("name") == "language":
-            language = event.get("value") or language
-        elif kind == "action":
-            name = event.get("name")
-            if name == FALLBACK_ACTION and last_row is not None:
-                _add_reason(last_row, "fallback")
-            if name == HANDOFF_ACTION:
-                handoff = True
-            if name == ASK_DID_IT_HELP:
-                advice_row = last_row
-            if name != "action_listen":
-                last_action = name
-        elif kind == "user":
-            text = event.get("text") or ""
-            parse_data = event.get("parse_data") or {}
-            intent = (parse_data.get("intent") or {}).get("name")
-            if last_action == ASK_DID_IT_HELP and intent == "deny" and advice_row is not None:
-                _add_reason(advice_row, "unhelpful")
-            action_before_message, last_action = last_action, None
-            if text.startswith("/") or event.get("timestamp", 0) < since:
-                last_row = None  # a button click or an old message: nothing to learn
-                continue
-            predicted, confidence = prediction(parse_data)
-            last_row = Row(sender, event.get("timestamp", 0), message_language(parse_data, language),
-                           text, predicted, confidence)
-            rows.append(last_row)
-            if intent == FALLBACK_INTENT:
-                _add_reason(last_row, "fallback")
-            elif confidence < LOW_CONFIDENCE:
-                _add_reason(last_row, "low confidence")
-
-    if handoff:
-        for row in rows:
-            _add_reason(row, "handoff")
-    return [row for row in rows if row.reasons]
-
-
-def _add_reason(row: Row, reason: str) -> None:
-    if reason not in row.reasons:
-        row.reasons.append(reason)
+    conversation = read_conversation(sender, events)
+    rows: Dict[int, Row] = {}
+    for message in conversation.messages:
+        if message.is_button or message.timestamp < since:
+            continue  # a button click is not language; an old message is out of the window
+        row = rows[id(message)] = Row(sender, message.timestamp, message.language, message.text,
+                                      message.predicted, message.confidence)
+        if message.not_understood:
+            row.reasons.append("fallback")
+        elif message.confidence < LOW_CONFIDENCE:
+            row.reasons.append("low confidence")
+    for message, helped in conversation.feedback:
+        if not helped and id(message) in rows and "unhelpful" not in rows[id(message)].reasons:
+            rows[id(message)].reasons.append("unhelpful")
+    if conversation.handoff:
+        for row in rows.values():
+            row.reasons.append("handoff")
+    return [row for row in rows.values() if row.reasons]
 
 
 def inbox_rows(conversations: Iterable[Tuple[str, List[Dict]]], since: float) -> List[Row]:

@@ -15,16 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from assistant.review.conversations import (
-    ASK_DID_IT_HELP,
-    FALLBACK_ACTION,
-    FALLBACK_INTENT,
-    HANDOFF_ACTION,
-    ROOT,
-    message_language,
-    prediction,
-    stored_conversations,
-)
+from assistant.review.conversations import ROOT, read_conversation, stored_conversations
 
 LANGUAGES = ("sv", "en")
 
@@ -62,58 +53,21 @@ def usage(conversations: Iterable[Tuple[str, List[Dict]]], since: float = 0) -> 
 
 
 def _count_conversation(events: List[Dict], since: float, figures: Dict[str, LanguageFigures]) -> None:
-    language: Optional[str] = None
-    topic_asked_about: Optional[str] = None  # the topic whose advice "Did that help?" is about
-    last_topic: Optional[str] = None
-    last_action: Optional[str] = None
-    messages: List[List] = []  # [language, topic, not understood]
-    handoff = False
-    feedback: List[Tuple[str, str, bool]] = []
-    before_message = (None, None)
-
-    for event in events:
-        kind = event.get("event")
-        if kind == "rewind":
-            # The fallback took the message back: the dialogue goes on as before it.
-            last_action, last_topic = before_message
-        elif kind == "slot" and event.get("name") == "language":
-            language = event.get("value") or language
-        elif kind == "action":
-            name = event.get("name")
-            if name == ASK_DID_IT_HELP:
-                topic_asked_about = last_topic
-            elif name == HANDOFF_ACTION:
-                handoff = True
-            elif name == FALLBACK_ACTION and messages:
-                messages[-1][2] = True  # NLU fallback, or the dialogue policy's doubt
-            if name != "action_listen":
-                last_action = name
-        elif kind == "user":
-            if event.get("timestamp", 0) < since:
-                continue
-            parse_data = event.get("parse_data") or {}
-            intent = (parse_data.get("intent") or {}).get("name")
-            message_lang = message_language(parse_data, language)
-            if last_action == ASK_DID_IT_HELP and topic_asked_about and intent in ("affirm", "deny"):
-                feedback.append((message_lang, topic_asked_about, intent == "affirm"))
-            before_message = (last_action, last_topic)
-            topic = FALLBACK_INTENT if intent == FALLBACK_INTENT else prediction(parse_data)[0]
-            if topic not in ("affirm", "deny"):  # answers, not topics
-                last_topic = topic
-            messages.append([message_lang, topic, intent == FALLBACK_INTENT])
-            last_action = None
-
+    conversation = read_conversation("", events)
+    messages = [m for m in conversation.messages if m.timestamp >= since]
     if not messages:
         return
-    conversation = figures[language or messages[0][0]]
-    conversation.conversations += 1
-    conversation.handoffs += handoff
-    for message_lang, topic, not_understood in messages:
-        figures[message_lang].messages += 1
-        figures[message_lang].messages_per_topic[topic] += 1
-        figures[message_lang].fallbacks += not_understood
-    for message_lang, topic, helped in feedback:
-        (figures[message_lang].helped if helped else figures[message_lang].not_helped)[topic] += 1
+    counted = figures[conversation.language or messages[0].language]
+    counted.conversations += 1
+    counted.handoffs += conversation.handoff
+    for message in messages:
+        figures[message.language].messages += 1
+        figures[message.language].messages_per_topic[message.topic] += 1
+        figures[message.language].fallbacks += message.not_understood
+    for message, helped in conversation.feedback:
+        if message.timestamp >= since:
+            answers = figures[message.language].helped if helped else figures[message.language].not_helped
+            answers[message.topic] += 1
 
 
 def _percent(value: Optional[float]) -> str:
@@ -142,7 +96,7 @@ def markdown(figures: Dict[str, LanguageFigures], days: float) -> str:
                 + (f"{figure.helped[topic]} / {figure.not_helped[topic]}" if answers else "–")
                 + f" | {_percent(figure.helped_rate(topic))} |"
             )
-    lines += ["", "Helped: of the answers to \"Did that help?\" after that topic's advice, the share "
+    lines += ["", "Helped: of the answers to \"Did that help?\" after that topic's advice or answer, the share "
               "of yes. Fallback rate: of the user messages, those the assistant did not understand. "
               "Handoff rate: of the conversations, those that ended with technical support's number."]
     return "\n".join(lines) + "\n"
