@@ -28,3 +28,9 @@ def slot(name, value):
 def rewind():
     """UserUtteranceReverted, as the fallback action returns it."""
     return {"event": "rewind"}
+
+
+def handoff():
+    """What action_handoff_to_support (or the fallback, the second time) leaves behind."""
+    return [{"event": "action", "name": "action_handoff_to_support"},
+            {"event": "bot", "text": "Ring ...", "metadata": {"utter_action": "utter_handoff_to_support"}}]

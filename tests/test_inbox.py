@@ -6,7 +6,7 @@ import pytest
 
 from assistant.review.inbox import ImportRefused, import_corrections, rows_of_conversation
 from tests.conftest import ROOT, held_out_examples
-from tests.stored_events import action, rewind, user
+from tests.stored_events import action, handoff, rewind, user
 
 
 def reasons(events, since=0):
@@ -27,7 +27,7 @@ def test_fallbacks_unsure_answers_and_unhelpful_advice_are_listed():
         action("utter_faq"),
         user("kortet nekas", "card_payment_failed", 0.97), action("utter_card_payment_contact_bank"),
         action("utter_ask_did_it_help"), action("action_listen"), user("nej", "deny", 0.99),
-        action("action_handoff_to_support"),
+        *handoff(),
     ]
     assert reasons(events) == [
         ("blorp", "nlu_fallback", ["fallback", "handoff"]),
@@ -41,7 +41,7 @@ def test_fallbacks_unsure_answers_and_unhelpful_advice_are_listed():
 def test_button_clicks_and_old_messages_are_left_out():
     old = time.time() - 30 * 86400
     events = [user("blorp", "nlu_fallback", 0.3, at=old), action("action_ask_rephrase_or_handoff"),
-              user("/request_human", "request_human", 1.0), action("action_handoff_to_support")]
+              user("/request_human", "request_human", 1.0), *handoff()]
     assert reasons(events, since=time.time() - 7 * 86400) == []
 
 

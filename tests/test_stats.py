@@ -1,6 +1,6 @@
 """Usage figures: conversations, fallbacks, handoffs and "helped" per topic and language."""
 from assistant.review.stats import chart, markdown, usage
-from tests.stored_events import action, rewind, slot, user
+from tests.stored_events import action, handoff, rewind, slot, user
 
 
 def swedish_sms_code_that_helped():
@@ -17,7 +17,7 @@ def english_email_that_did_not_help():
             action("action_ask_rephrase_or_handoff"), rewind(), action("action_listen"),
             user("no", "deny", 0.99, language="en"), action("utter_no_email_check_address"),
             action("utter_ask_did_it_help"), action("action_listen"),
-            user("/deny", "deny", 1.0, language="en"), action("action_handoff_to_support")]
+            user("/deny", "deny", 1.0, language="en"), *handoff()]
 
 
 def test_usage_per_language_and_topic():
@@ -41,3 +41,12 @@ def test_the_report_shows_the_figures(tmp_path):
     assert "| no_email | 1 | 0 / 2 | 0% |" in text
     chart(figures, tmp_path / "usage.png")
     assert (tmp_path / "usage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_handoff_after_two_misunderstandings_counts_as_a_handoff():
+    # action_ask_rephrase_or_handoff hands off itself the second time, without the handoff action.
+    events = [user("qwxz", "nlu_fallback", 0.2), action("action_ask_rephrase_or_handoff"), rewind(),
+              user("plomf", "nlu_fallback", 0.2), action("action_ask_rephrase_or_handoff"),
+              *handoff()[1:], rewind()]
+    sv = usage([("x", events)])["sv"]
+    assert (sv.conversations, sv.handoffs, sv.fallbacks, sv.messages) == (1, 1, 2, 2)

@@ -8,7 +8,9 @@ from typing import Dict, Iterator, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent.parent
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTION = "action_ask_rephrase_or_handoff"
-HANDOFF_ACTION = "action_handoff_to_support"
+# Every handoff sends this response: asked for, advice run out, or the second
+# misunderstanding in a row (which action_ask_rephrase_or_handoff hands off itself).
+HANDOFF_RESPONSE = "utter_handoff_to_support"
 ASK_DID_IT_HELP = "utter_ask_did_it_help"
 
 
@@ -107,12 +109,12 @@ def read_conversation(sender: str, events: List[Dict]) -> Conversation:
             last_action, latest_question = before_message
         elif kind == "slot" and event.get("name") == "language":
             conversation.language = event.get("value") or conversation.language
+        elif kind == "bot" and (event.get("metadata") or {}).get("utter_action") == HANDOFF_RESPONSE:
+            conversation.handoff = True
         elif kind == "action":
             name = event.get("name")
             if name == ASK_DID_IT_HELP:
                 asked_about = latest_question
-            elif name == HANDOFF_ACTION:
-                conversation.handoff = True
             elif name == FALLBACK_ACTION and conversation.messages:
                 conversation.messages[-1].not_understood = True
             if name != "action_listen":
