@@ -92,3 +92,19 @@ def test_several_kinds_in_one_message_are_all_masked():
 def test_text_without_personal_data_is_unchanged():
     text = "Jag får ingen sms-kod från MIGR, vad gör jag? 3D-Secure fungerar inte heller."
     assert mask_personal_data(text) == text
+
+
+def test_the_classifiers_read_a_message_without_the_placeholders():
+    from assistant.nlu.placeholders import without_placeholders
+
+    masked = mask_personal_data("Blanketten går inte att öppna, min mejl är anna@example.se")
+    assert without_placeholders(masked) == "Blanketten går inte att öppna, min mejl är"
+    assert without_placeholders(f"{PHONE} {EMAIL}") == f"{PHONE} {EMAIL}"  # nothing else to read
+
+
+def test_a_masked_message_is_understood_as_the_same_message_unmasked(parse):
+    masked, plain = parse([
+        mask_personal_data("Blanketten går inte att öppna, min mejl är anna@example.se"),
+        "Blanketten går inte att öppna",
+    ])
+    assert masked["intent"]["name"] == plain["intent"]["name"] == "pdf_form_wont_open"
