@@ -8,7 +8,6 @@ every start; a server that runs for weeks should run it daily (cron, a systemd t
 """
 import argparse
 import time
-import warnings
 
 from sqlalchemy import text
 
@@ -31,19 +30,16 @@ def delete_old_conversations(tracker_store, days: int = RETENTION_DAYS, now: flo
 
 
 def main() -> None:
-    from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.utils.endpoints import read_endpoint_config
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from assistant.review.conversations import open_tracker_store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", default="endpoints.yml")
     parser.add_argument("--days", type=int, default=RETENTION_DAYS)
     args = parser.parse_args()
 
-    config = read_endpoint_config(args.endpoints, "tracker_store")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
-        store = TrackerStore.create(config, Domain.empty())
+    store = open_tracker_store(args.endpoints)
     if not isinstance(store, SQLTrackerStore):
         print("Conversations are not kept in an SQL tracker store; nothing to delete.")
         return

@@ -14,15 +14,20 @@ HANDOFF_RESPONSE = "utter_handoff_to_support"
 ASK_DID_IT_HELP = "utter_ask_did_it_help"
 
 
-def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
-    """Every conversation in the tracker store that endpoints.yml configures."""
+def open_tracker_store(endpoints: Path):  # noqa: ANN201 - a Rasa TrackerStore
+    """The tracker store that an endpoints.yml configures (in memory if it names none)."""
     from rasa.core.tracker_store import TrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.utils.endpoints import read_endpoint_config
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
-        store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())
+        return TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())
+
+
+def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
+    """Every conversation in the tracker store that endpoints.yml configures."""
+    store = open_tracker_store(endpoints)
 
     async def load() -> List[Tuple[str, List[Dict]]]:
         conversations = []

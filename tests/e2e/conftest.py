@@ -28,6 +28,7 @@ def free_port() -> int:
 class Bot:
     url: str
     server_log: Path
+    endpoints: Path  # the server's endpoints.yml: its action server and SQLite tracker store
     tracker_db: Path
     # The origins the Rasa server answers browsers from (CORS): the demo chat page's, and
     # another site's that embeds the widget.
@@ -109,7 +110,7 @@ def bot(model_path, tmp_path_factory) -> Bot:
          "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
         workdir / "rasa.log",
     )
-    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", tracker_db,
+    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", endpoints, tracker_db,
               chat_site_port, embedding_site_port)
     try:
         _wait_until_answering(bot, [actions, server])

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def conversations(bot, tmp_path):
+def conversations(bot):
     """Four conversations a support lead should see, held now; returns their senders."""
     senders = {name: f"inbox-{name}-{uuid.uuid4()}" for name in ("fallback", "handoff", "unhelpful", "fine")}
     bot.say(senders["fallback"], "qwxz plomf")
@@ -24,9 +24,7 @@ def conversations(bot, tmp_path):
     bot.say(senders["unhelpful"], "/deny")
     bot.say(senders["fine"], "jag får ingen sms-kod")
     bot.say(senders["fine"], "/affirm")
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{bot.tracker_db}"\n')
-    return senders, endpoints
+    return senders, bot.endpoints
 
 
 def read_inbox(path):

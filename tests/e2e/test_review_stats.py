@@ -15,10 +15,8 @@ def test_usage_figures_count_real_conversations(bot, tmp_path):
     bot.say(helped, "ja det hjälpte")
     bot.say(not_helped, "the card payment does not go through")
     bot.say(not_helped, "no")  # → technical support
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{bot.tracker_db}"\n')
 
-    ours = [(s, e) for s, e in stored_conversations(endpoints) if s in (helped, not_helped)]
+    ours = [(s, e) for s, e in stored_conversations(bot.endpoints) if s in (helped, not_helped)]
     figures = stats.usage(ours)
 
     assert (figures["sv"].conversations, figures["sv"].handoffs) == (1, 0)
@@ -27,6 +25,6 @@ def test_usage_figures_count_real_conversations(bot, tmp_path):
     assert figures["en"].helped_rate("card_payment_failed") == 0.0
 
     # `make stats` over the whole store writes the table and the chart.
-    assert stats.main(["--endpoints", str(endpoints), "--out", str(tmp_path / "stats")]) == 0
+    assert stats.main(["--endpoints", str(bot.endpoints), "--out", str(tmp_path / "stats")]) == 0
     assert "| card_payment_failed |" in (tmp_path / "stats" / "usage.md").read_text(encoding="utf-8")
     assert (tmp_path / "stats" / "usage.png").stat().st_size > 5_000
