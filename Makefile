@@ -17,8 +17,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
+# TensorFlow's own thread pools only add overhead to these small models on two cores:
+# 54 instead of 42 messages/s with 20 users (make bench); training takes as long.
+export TF_INTRA_OP_PARALLELISM_THREADS := 1
+export TF_INTER_OP_PARALLELISM_THREADS := 1
 
-.PHONY: help setup browser-test-tools run test validate train inbox inbox-import stats evaluate lock clean
+.PHONY: help setup browser-test-tools run test validate train bench inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -34,6 +38,9 @@ help:
 	@echo "             add the rows with a correct_intent to the training data"
 	@echo "make stats   usage figures of the last 30 days (DAYS=...): reports/stats/"
 	@echo "make evaluate  how well the model understands, per language: reports/evaluation/"
+	@echo "make bench   speed, memory and accuracy beside Rasa's default pipeline, trained"
+	@echo "             from scratch in the same run: bench/RESULTS.md (about 40 minutes;"
+	@echo "             QUICK=1: a check of the harness on the trained model, in seconds)"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -84,6 +91,9 @@ inbox: $(BIN)/.installed
 inbox-import: $(BIN)/.installed
 	@test -n "$(FILE)" || { echo "Say which file: make inbox-import FILE=reports/inbox.csv"; exit 2; }
 	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
+
+bench: $(MODEL)
+	$(BIN)/python -m bench $(if $(QUICK),--quick --out reports/bench/RESULTS.md)
 
 evaluate: $(MODEL)
 	$(BIN)/python -m assistant.review.evaluation

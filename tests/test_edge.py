@@ -6,7 +6,6 @@ from assistant.channels.edge import (
     BadRequest,
     clean_text,
     parse_request,
-    too_long_reply,
 )
 
 
@@ -49,7 +48,15 @@ def test_only_the_page_language_is_kept_from_metadata():
 
 def test_message_within_the_cap_passes():
     message = parse_request({"sender": "a", "message": "x" * MAX_MESSAGE_LENGTH})
-    assert too_long_reply(message) is None
+    assert message.refusal is None
+
+
+def test_the_cap_counts_the_text_as_typed_not_as_masked():
+    # Each number becomes "[personnummer]", one character longer than typed.
+    text = ("19900101-1234 " * (MAX_MESSAGE_LENGTH // 14))[:MAX_MESSAGE_LENGTH]
+    message = parse_request({"sender": "a", "message": text})
+    assert len(message.text) > MAX_MESSAGE_LENGTH
+    assert message.refusal is None
 
 
 @pytest.mark.parametrize(
@@ -60,9 +67,9 @@ def test_message_within_the_cap_passes():
     ],
 )
 def test_too_long_message_gets_a_reply_in_its_language(text, expected):
-    assert too_long_reply(parse_request({"sender": "a", "message": text})) == expected
+    assert parse_request({"sender": "a", "message": text}).refusal == expected
 
 
 def test_too_long_message_in_no_known_language_gets_both():
-    reply = too_long_reply(parse_request({"sender": "a", "message": "x" * 20_000}))
+    reply = parse_request({"sender": "a", "message": "x" * 20_000}).refusal
     assert TOO_LONG_REPLY["sv"] in reply and TOO_LONG_REPLY["en"] in reply

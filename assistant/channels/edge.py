@@ -37,6 +37,8 @@ class IncomingMessage:
     sender: str
     text: str
     metadata: Dict[str, Any]
+    # Given instead of an answer, without the NLU seeing the text: the message is too long.
+    refusal: Optional[str] = None
 
 
 def clean_text(text: str) -> str:
@@ -58,10 +60,12 @@ def parse_request(body: Any) -> IncomingMessage:
     message = body.get("message")
     if not isinstance(message, str):
         raise BadRequest('"message" must be a string.')
-    text = mask_personal_data(clean_text(message))
-    if not text:
+    typed = clean_text(message)
+    if not typed:
         raise BadRequest('"message" is empty; write a question or choose a button.')
-    return IncomingMessage(sender=sender, text=text, metadata=page_metadata(body.get("metadata")))
+    metadata = page_metadata(body.get("metadata"))
+    return IncomingMessage(sender=sender, text=mask_personal_data(typed), metadata=metadata,
+                           refusal=too_long_reply(typed, metadata.get("language")))
 
 
 def page_metadata(metadata: Any) -> Dict[str, Any]:
@@ -74,13 +78,12 @@ def page_metadata(metadata: Any) -> Dict[str, Any]:
     return {"language": language} if language in SUPPORTED_LANGUAGES else {}
 
 
-def too_long_reply(message: IncomingMessage) -> Optional[str]:
-    """The reply to a message over the length cap, in its language; None if within the cap."""
-    if len(message.text) <= MAX_MESSAGE_LENGTH:
+def too_long_reply(typed: str, page_language: Optional[str]) -> Optional[str]:
+    """The reply to a message over the length cap, in its language; None if within the cap.
+    The cap applies to the cleaned text as typed: masking may lengthen it."""
+    if len(typed) <= MAX_MESSAGE_LENGTH:
         return None
-    language = detect_language(message.text[: 4 * MAX_MESSAGE_LENGTH])
-    if language is None:
-        language = message.metadata.get("language")
+    language = detect_language(typed[: 4 * MAX_MESSAGE_LENGTH]) or page_language
     if language in TOO_LONG_REPLY:
         return TOO_LONG_REPLY[language]
     return f"{TOO_LONG_REPLY['sv']}\n\n{TOO_LONG_REPLY[ENGLISH]}"

@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.edge import BadRequest, parse_request, too_long_reply
+from assistant.channels.edge import BadRequest, parse_request
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,8 @@ class CheckedRestInput(RestInput):
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
 
-            reply = too_long_reply(message)
-            if reply is not None:
-                return response.json([{"recipient_id": message.sender, "text": reply}])
+            if message.refusal is not None:
+                return response.json([{"recipient_id": message.sender, "text": message.refusal}])
 
             collector = CollectingOutputChannel()
             try:

@@ -1,6 +1,6 @@
 """Rasa's socket.io channel, with the same privacy as the REST channel (control characters
 removed, personal data masked, only the page language kept of the metadata, before Rasa
-stores or logs the message), and a fix that makes it answer at all with the pinned
+stores or logs the message; a message over the length cap gets the same short reply), and a fix that makes it answer at all with the pinned
 python-socketio."""
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -9,7 +9,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from assistant.channels.edge import BadRequest, clean_text, page_metadata
+from assistant.channels.edge import BadRequest, clean_text, page_metadata, too_long_reply
 from assistant.privacy import mask_personal_data
 
 
@@ -18,13 +18,18 @@ class MaskedSocketIOInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         async def on_masked_message(message: UserMessage) -> None:
-            message.text = mask_personal_data(clean_text(message.text or ""))
-            if not message.text:
+            typed = clean_text(message.text or "")
+            if not typed:
                 return  # nothing to answer; socket.io has no status code to say so
             try:
                 message.metadata = page_metadata(message.metadata)
             except BadRequest:
                 message.metadata = {}
+            refusal = too_long_reply(typed, message.metadata.get("language"))
+            if refusal is not None:
+                await message.output_channel.send_text_message(message.sender_id, refusal)
+                return
+            message.text = mask_personal_data(typed)
             await on_new_message(message)
 
         blueprint = super().blueprint(on_masked_message)

@@ -1,7 +1,6 @@
 """Start the action server and the Rasa server on free ports, as `make run` does."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,10 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
+from bench.servers import free_port, write_endpoints
 from tests.conftest import ROOT
 
 STARTUP_TIMEOUT_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -87,13 +81,8 @@ def bot(model_path, tmp_path_factory) -> Bot:
     workdir = tmp_path_factory.mktemp("servers")
     rasa_port, actions_port = free_port(), free_port()
     chat_site_port, embedding_site_port = free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
+    endpoints = write_endpoints(workdir, actions_port)
     tracker_db = workdir / "conversations.db"
-    # As endpoints.yml, with the ports and the SQLite file of this run.
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
-    )
     rasa = str(Path(sys.executable).with_name("rasa"))
 
     actions = _start(

@@ -77,3 +77,15 @@ def test_personal_data_is_masked_before_it_is_stored_or_logged(bot):
     for item in PERSONAL_DATA:
         assert item not in stored, f"{item} is in the tracker store"
         assert item not in log, f"{item} is in the server log"
+
+
+def test_socketio_caps_the_message_length_like_rest(bot):
+    session = f"long-{uuid.uuid4()}"
+    answers = asyncio.run(talk_over_socketio(bot, session, [
+        "jag har inte fått något mejl " * 100,
+        "jag har inte fått något mejl",
+    ]))
+    assert "för långt" in answers[0]["text"]
+    assert "skräppost" in answers[1]["text"]
+    # The long message never reached the NLU or the store; the short one did.
+    assert user_texts_in_store(bot, session) == ["jag har inte fått något mejl"]

@@ -1,0 +1,140 @@
+"""`make bench`: train, serve and load the assistant and Rasa's default pipeline in one run,
+and write the comparison to bench/RESULTS.md (and the raw figures to bench/results.json).
+
+    python -m bench [--quick] [--out bench/RESULTS.md] [--ours-model M] [--baseline-model M]
+
+--quick measures the already-trained model only, with seconds of load: `make test` uses it
+to check that the harness still works. A given model skips that side's training.
+"""
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bench import report
+from bench.conversations import scripts
+from bench.load import conversations, long_conversation
+from bench.servers import ROOT, start_servers
+from bench.stress import measure as stress
+from bench.training import train
+
+OURS_CONFIG = ROOT / "config.yml"
+BASELINE_CONFIG = ROOT / "bench" / "baseline" / "config.yml"
+STORIES = ROOT / "tests" / "stories"
+
+
+@dataclass
+class Plan:
+    """How much of each measurement to do."""
+    back_to_back_users: List[int]
+    seconds_per_level: float
+    paced_users: int
+    pause_seconds: float
+    paced_seconds: float
+    long_turns: int
+    long_repeats: int
+    stress_tries: int
+    nlu: bool
+
+
+FULL = Plan([1, 10, 20, 50], 30, 60, 4.0, 90, 200, 4, 5, True)
+QUICK = Plan([1, 4], 2, 6, 0.5, 3, 12, 1, 1, False)
+
+
+@dataclass
+class Side:
+    name: str
+    config: str
+    model: str = ""
+    training_seconds: Optional[float] = None
+    nlu_training_seconds: Optional[float] = None
+    model_mib: float = 0.0
+    cold_start_seconds: float = 0.0
+    memory_mib: Dict[str, float] = field(default_factory=dict)
+    load: List[Dict] = field(default_factory=list)
+    long: Dict = field(default_factory=dict)
+    stress: List[Dict] = field(default_factory=list)
+    nlu: Dict = field(default_factory=dict)
+
+
+def _log(text: str) -> None:
+    print(time.strftime("%H:%M:%S"), text, flush=True)
+
+
+def measure_side(side: Side, model: Path, plan: Plan, workdir: Path) -> None:
+    side.model = str(model)
+    side.model_mib = model.stat().st_size / 2**20
+    story_scripts = scripts(STORIES)
+    _log(f"{side.name}: starting the servers")
+    servers = start_servers(model, workdir / f"servers-{side.name}")
+    try:
+        side.cold_start_seconds = servers.cold_start_seconds
+        side.memory_mib.update(rasa_before=servers.rasa.rss_mib(), actions_before=servers.actions.rss_mib())
+        for users in plan.back_to_back_users:
+            _log(f"{side.name}: {users} users back to back")
+            result = asyncio.run(conversations(servers.webhook, story_scripts, users, plan.seconds_per_level,
+                                               label=f"{users} users back to back"))
+            side.load.append(report.load_summary(result))
+        _log(f"{side.name}: {plan.paced_users} users pausing {plan.pause_seconds} s")
+        result = asyncio.run(conversations(
+            servers.webhook, story_scripts, plan.paced_users, plan.paced_seconds,
+            pause_seconds=plan.pause_seconds,
+            label=f"{plan.paced_users} users pausing ~{plan.pause_seconds:g} s"))
+        side.load.append(report.load_summary(result))
+        _log(f"{side.name}: {plan.long_repeats} conversations of {plan.long_turns} turns")
+        side.long = report.long_summary(asyncio.run(
+            long_conversation(servers.webhook, story_scripts, plan.long_turns, plan.long_repeats)))
+        _log(f"{side.name}: expensive messages up to the length cap")
+        side.stress = [asdict(r) for r in stress(servers, plan.stress_tries)]
+        side.memory_mib.update(rasa_after=servers.rasa.rss_mib(), actions_after=servers.actions.rss_mib(),
+                               rasa_peak=servers.rasa.peak_rss_mib(), actions_peak=servers.actions.peak_rss_mib())
+    finally:
+        servers.stop()
+    if plan.nlu:
+        _log(f"{side.name}: in-process parsing of the held-out sentences")
+        output = subprocess.run([sys.executable, "-m", "bench.nlu", str(model)], cwd=ROOT,
+                                capture_output=True, text=True, check=True)
+        side.nlu = report.nlu_summary(json.loads(output.stdout.splitlines()[-1]))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--ours-model", type=Path)
+    parser.add_argument("--baseline-model", type=Path)
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
+        workdir = Path(temporary)
+        sides = [(Side("ours", "config.yml"), OURS_CONFIG, args.ours_model)]
+        if not args.quick:
+            sides.append((Side("baseline", "bench/baseline/config.yml"), BASELINE_CONFIG, args.baseline_model))
+        elif args.ours_model is None:
+            sides[0] = (sides[0][0], OURS_CONFIG, ROOT / "models" / "assistant.tar.gz")
+        for side, config, model in sides:
+            if model is None:
+                _log(f"{side.name}: training from scratch, full")
+                trained = train(config, workdir / "models", side.name)
+                side.training_seconds, model = trained.seconds, trained.model
+                _log(f"{side.name}: training from scratch, NLU only")
+                side.nlu_training_seconds = train(config, workdir / "models", f"{side.name}-nlu", nlu_only=True).seconds
+            measure_side(side, model, plan, workdir)
+        results = {"machine": report.machine(), "quick": args.quick, "plan": asdict(plan),
+                   "sides": [asdict(side) for side, _, _ in sides]}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    args.out.write_text(report.markdown(results), encoding="utf-8")
+    _log(f"Written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Messages built to be expensive, up to the length cap, and the CPU each costs the servers."""
+import random
+import string
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Dict, List
+
+import requests
+
+from assistant.channels.edge import MAX_MESSAGE_LENGTH
+from bench.servers import Servers
+
+CAP = MAX_MESSAGE_LENGTH
+_random = random.Random(7)
+
+
+def _fill(unit: str, length: int = CAP) -> str:
+    return (unit * (length // len(unit) + 1))[:length].strip() or unit
+
+
+# name -> message; every one is at most the cap after the channel's clean-up.
+MESSAGES: Dict[str, str] = {
+    "a real question repeated": _fill("Jag har inte fått någon sms-kod när jag loggar in. "),
+    "one long word": "a" * CAP,
+    "one long random word": "".join(_random.choice(string.ascii_lowercase + "åäö") for _ in range(CAP)),
+    "punctuation run": "!" * CAP,
+    "mixed punctuation": _fill("?!.,;:-_()[]{}\"'"),
+    "many one-letter tokens": _fill("a "),
+    "many digits tokens": _fill("7 "),
+    "many short words": _fill("ok ja nej hej "),
+    "digit run": _fill("1234567890"),
+    "personnummer-like digits": _fill("19900101-1234 "),
+    "email-like": _fill("a.b@c."),
+    "at signs": "@" * CAP,
+    "placeholders": _fill("[e-post] "),
+    "emoji": "😀" * CAP,
+    "mixed scripts": _fill("кириллица 中文 العربية "),
+}
+
+
+@dataclass
+class StressResult:
+    name: str
+    length: int
+    cpu_ms: float  # CPU of both servers per message, the mean of the tries
+    latency_ms: float  # the slowest try
+    answered: bool
+
+
+def measure(servers: Servers, tries: int = 5) -> List[StressResult]:
+    """Each message `tries` times in new conversations, one after another. The kernel counts
+    CPU time in 10 ms ticks, so the mean over the tries is the precise figure."""
+    results = []
+    for name, text in MESSAGES.items():
+        latencies = []
+        answered = True
+        before = servers.rasa.cpu_seconds() + servers.actions.cpu_seconds()
+        for _ in range(tries):
+            started = time.perf_counter()
+            reply = requests.post(servers.webhook, timeout=60,
+                                  json={"sender": f"bench-stress-{uuid.uuid4()}", "message": text})
+            latencies.append((time.perf_counter() - started) * 1000)
+            answered &= reply.status_code == 200 and bool(reply.json())
+        cpu = (servers.rasa.cpu_seconds() + servers.actions.cpu_seconds() - before) * 1000 / tries
+        results.append(StressResult(name, len(text), cpu, max(latencies), answered))
+    return results

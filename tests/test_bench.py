@@ -1,0 +1,25 @@
+"""`make bench` still works: its quick mode serves the trained model under a little load and
+writes a report (the figures themselves come from the full `make bench`, not from tests)."""
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_benchmark_runs_and_writes_its_report(model_path, tmp_path):
+    report = tmp_path / "RESULTS.md"
+    finished = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(report)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-3000:]
+
+    text = report.read_text(encoding="utf-8")
+    assert "## Targets" in text and "Cold start" in text
+    results = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    ours, = results["sides"]
+    for level in ours["load"]:
+        assert level["answered"] > 0 and level["errors"] == {}, level
+    assert ours["long"]["errors"] == 0
+    # Every expensive message up to the length cap got an answer.
+    assert ours["stress"] and all(row["answered"] for row in ours["stress"])
+    assert ours["memory_mib"]["rasa_peak"] > 0
