@@ -2,6 +2,7 @@
 and write the comparison to bench/RESULTS.md (and the raw figures to bench/results.json).
 
     python -m bench [--quick] [--out bench/RESULTS.md] [--ours-model M] [--baseline-model M]
+    python -m bench --render     # the report again from bench/RESULTS.json
 
 --quick measures the already-trained model only, with seconds of load: `make test` uses it
 to check that the harness still works. A given model skips that side's training.
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bench import report
+from bench import profile, report
 from bench.conversations import scripts
 from bench.load import conversations, long_conversation
 from bench.servers import ROOT, start_servers
@@ -41,16 +42,19 @@ class Plan:
     long_repeats: int
     stress_tries: int
     nlu: bool
+    profile_seconds: float
+    profile_turns: int
 
 
-FULL = Plan([1, 10, 20, 50], 30, 60, 4.0, 90, 200, 4, 5, True)
-QUICK = Plan([1, 4], 2, 6, 0.5, 3, 12, 1, 1, False)
+FULL = Plan([1, 10, 20, 50], 30, 60, 4.0, 90, 200, 4, 5, True, 20, 200)
+QUICK = Plan([1, 4], 2, 6, 0.5, 3, 12, 1, 1, False, 2, 55)
 
 
 @dataclass
 class Side:
     name: str
     config: str
+    stock: bool = False  # served as plain Rasa serves it (bench/servers.py, STOCK_...)
     model: str = ""
     training_seconds: Optional[float] = None
     nlu_training_seconds: Optional[float] = None
@@ -67,12 +71,12 @@ def _log(text: str) -> None:
     print(time.strftime("%H:%M:%S"), text, flush=True)
 
 
-def measure_side(side: Side, model: Path, plan: Plan, workdir: Path) -> None:
+def measure_side(side: Side, model: Path, plan: Plan, workdir: Path, profile_to: Optional[Path] = None) -> None:
     side.model = str(model)
     side.model_mib = model.stat().st_size / 2**20
     story_scripts = scripts(STORIES)
     _log(f"{side.name}: starting the servers")
-    servers = start_servers(model, workdir / f"servers-{side.name}")
+    servers = start_servers(model, workdir / f"servers-{side.name}", stock=side.stock)
     try:
         side.cold_start_seconds = servers.cold_start_seconds
         side.memory_mib.update(rasa_before=servers.rasa.rss_mib(), actions_before=servers.actions.rss_mib())
@@ -94,6 +98,10 @@ def measure_side(side: Side, model: Path, plan: Plan, workdir: Path) -> None:
         side.stress = [asdict(r) for r in stress(servers, plan.stress_tries)]
         side.memory_mib.update(rasa_after=servers.rasa.rss_mib(), actions_after=servers.actions.rss_mib(),
                                rasa_peak=servers.rasa.peak_rss_mib(), actions_peak=servers.actions.peak_rss_mib())
+        if profile_to is not None:
+            _log(f"{side.name}: profiling the server under load")
+            profile_to.write_text(profile.profile(servers, workdir, plan.profile_seconds, plan.profile_turns),
+                                  encoding="utf-8")
     finally:
         servers.stop()
     if plan.nlu:
@@ -109,14 +117,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--ours-model", type=Path)
     parser.add_argument("--baseline-model", type=Path)
+    parser.add_argument("--render", action="store_true",
+                        help="only write the report again from the RESULTS.json beside it")
     args = parser.parse_args(argv)
+    if args.render:
+        results = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        args.out.write_text(report.markdown(results), encoding="utf-8")
+        return 0
     plan = QUICK if args.quick else FULL
+    args.out.parent.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
         workdir = Path(temporary)
         sides = [(Side("ours", "config.yml"), OURS_CONFIG, args.ours_model)]
         if not args.quick:
-            sides.append((Side("baseline", "bench/baseline/config.yml"), BASELINE_CONFIG, args.baseline_model))
+            sides.append((Side("baseline", "bench/baseline/config.yml", stock=True), BASELINE_CONFIG,
+                          args.baseline_model))
         elif args.ours_model is None:
             sides[0] = (sides[0][0], OURS_CONFIG, ROOT / "models" / "assistant.tar.gz")
         for side, config, model in sides:
@@ -126,10 +142,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 side.training_seconds, model = trained.seconds, trained.model
                 _log(f"{side.name}: training from scratch, NLU only")
                 side.nlu_training_seconds = train(config, workdir / "models", f"{side.name}-nlu", nlu_only=True).seconds
-            measure_side(side, model, plan, workdir)
+            measure_side(side, model, plan, workdir,
+                         args.out.with_name("PROFILE.md") if side.name == "ours" else None)
         results = {"machine": report.machine(), "quick": args.quick, "plan": asdict(plan),
                    "sides": [asdict(side) for side, _, _ in sides]}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     args.out.write_text(report.markdown(results), encoding="utf-8")
     _log(f"Written: {args.out}")

@@ -43,7 +43,7 @@ class LoadResult:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
-async def _say(session: aiohttp.ClientSession, webhook: str, sender: str, text: str,
+async def say(session: aiohttp.ClientSession, webhook: str, sender: str, text: str,
                language: str, result: LoadResult) -> Optional[float]:
     """Send one message; record its latency, or the error (an empty reply is one)."""
     started = time.perf_counter()
@@ -91,7 +91,7 @@ async def conversations(webhook: str, scripts: List[Script], users: int, seconds
             for text in script.messages:
                 if time.monotonic() >= deadline:
                     return
-                await _say(session, webhook, sender, text, script.language, result)
+                await say(session, webhook, sender, text, script.language, result)
                 if pause_seconds:
                     await asyncio.sleep(pause_seconds * randomness.uniform(0.5, 1.5))
 
@@ -115,6 +115,6 @@ async def long_conversation(webhook: str, scripts: List[Script], turns: int, rep
             latencies = []
             for turn in range(turns):
                 text, language = messages[turn % len(messages)]
-                latencies.append(await _say(session, webhook, sender, text, language, result))
+                latencies.append(await say(session, webhook, sender, text, language, result))
             runs.append(latencies)
     return runs

@@ -105,7 +105,8 @@ def _rows(sides: List[Dict]) -> List[Tuple[str, List, int, str]]:
         add(f"In-process parse ({language}): p95", lambda s, g=language: s["nlu"][g]["parse_p95"], 1, " ms")
     add("RSS Rasa server, before the load", lambda s: s["memory_mib"]["rasa_before"], 0, " MiB")
     add("RSS Rasa server, after the load", lambda s: s["memory_mib"]["rasa_after"], 0, " MiB")
-    add("RSS action server, before → after", lambda s: s["memory_mib"]["actions_after"], 0, " MiB")
+    add("RSS action server, before the load", lambda s: s["memory_mib"]["actions_before"], 0, " MiB")
+    add("RSS action server, after the load", lambda s: s["memory_mib"]["actions_after"], 0, " MiB")
     add("Peak RSS, both servers", lambda s: s["memory_mib"]["rasa_peak"] + s["memory_mib"]["actions_peak"], 0, " MiB")
     for language in ("sv", "en"):
         for key, name in (("intent_accuracy", "intent"), ("answer_accuracy", "page answer"),
@@ -175,10 +176,16 @@ def markdown(results: Dict) -> str:
         f"- Date: {m['date']}, commit {m['commit']}",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']},"
         f" Rasa {m['rasa']}, TensorFlow {m['tensorflow']}",
-        "- Servers as `make run` starts them (Rasa server, action server, SQLite tracker store), on"
-        " loopback; the load client runs on the same machine and shares its two cores.",
-        f"- Ours: `{ours['config']}`" + (f"; baseline: `{baseline['config']}`, Rasa 3.6's default"
-                                         " pipeline and policies, trained on the same data" if baseline else ""),
+        "- Ours: `config.yml`, served as `make run` serves it (the project's endpoints.yml,"
+        " credentials.yml and settings), with its SQLite file, on loopback.",
+        ("- Baseline: `bench/baseline/config.yml`, Rasa 3.6's default pipeline and policies as"
+         " `rasa init` writes them, trained on the same data, served as plain Rasa serves it: its own"
+         " SQL tracker store (SQLite) and REST channel, TensorFlow's default threads; the same"
+         " action server." if baseline else ""),
+        "- The load client runs on the same machine and shares its two cores.",
+        "",
+        "What the figures mean, and where the time goes where a target is missed:"
+        " [ANALYSIS.md](ANALYSIS.md).",
         "",
         "## Targets",
         "",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -122,7 +122,6 @@ class Servers:
     rasa: Process
     actions: Process
     cold_start_seconds: float
-    processes: List[Process] = field(default_factory=list)
 
     @property
     def webhook(self) -> str:
