@@ -17,10 +17,6 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
-# TensorFlow's own thread pools only add overhead to these small models on two cores:
-# 54 instead of 42 messages/s with 20 users (make bench); training takes as long.
-export TF_INTRA_OP_PARALLELISM_THREADS := 1
-export TF_INTER_OP_PARALLELISM_THREADS := 1
 
 .PHONY: help setup browser-test-tools run test validate train bench inbox inbox-import stats evaluate lock clean
 

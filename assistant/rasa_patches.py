@@ -1,8 +1,8 @@
 """Fixes to Rasa 3.6 internals that the project cannot reach by configuration or subclassing.
 
-Applied once, on the first import of `assistant.channels` or `assistant.nlu`: the Rasa server
-imports them when it loads the project's channels (credentials.yml) and NLU components
-(config.yml); the action server does not, and stays free of Rasa's own modules.
+Applied once, when the Rasa server loads the project's channels (credentials.yml), before it
+loads the model. Nothing else applies them: training, the action server and the tools run
+Rasa as it is.
 
 - Validating a custom action's response: Rasa calls `jsonschema.validate`, which first
   checks the (constant) schema itself against the JSON Schema meta-schema, every time. With

@@ -24,11 +24,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# Rasa's own settings, for the baseline: its SQL tracker store and REST channel, and
-# TensorFlow's default threads.
+# Rasa's own settings, for the baseline: its SQL tracker store and REST channel (and none of
+# scripts/rasa-server.env).
 STOCK_TRACKER_STORE = {"type": "SQL", "dialect": "sqlite"}
 STOCK_CREDENTIALS = {"rest": None}
-TUNING_VARIABLES = ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+
+
+def server_environment() -> Dict[str, str]:
+    """The Rasa server's own settings (scripts/rasa-server.env), as `make run` applies them."""
+    settings = {}
+    for line in (ROOT / "scripts" / "rasa-server.env").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            settings[name.strip()] = value.strip()
+    return settings
 
 
 def write_endpoints(workdir: Path, actions_port: int, stock: bool = False) -> Path:
@@ -110,7 +119,6 @@ def start(name: str, args: List[str], workdir: Path, env: Optional[Dict[str, str
     log = workdir / f"{name}.log"
     environment = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
                    "PYTHONWARNINGS": "ignore::DeprecationWarning", **(env or {})}
-    environment = {name: value for name, value in environment.items() if value != ""}
     popen = subprocess.Popen(args, cwd=ROOT, env=environment, stdout=log.open("wb"),
                              stderr=subprocess.STDOUT, start_new_session=True)
     return Process(name, popen, log)
@@ -156,11 +164,11 @@ def start_servers(model: Path, workdir: Path, stock: bool = False) -> Servers:
     rasa_port, actions_port = free_port(), free_port()
     endpoints = write_endpoints(workdir, actions_port, stock)
     credentials = ROOT / "credentials.yml"
-    env = None
+    env = server_environment()
     if stock:
         credentials = workdir / "credentials.yml"
         credentials.write_text(yaml.safe_dump(STOCK_CREDENTIALS), encoding="utf-8")
-        env = {name: "" for name in TUNING_VARIABLES}
+        env = {}
     actions = start("actions", [RASA, "run", "actions", "--actions", "actions",
                                 "--port", str(actions_port)], workdir)
     _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,

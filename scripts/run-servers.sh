@@ -28,7 +28,8 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions --port 5055 &
 pids+=($!)
-.venv/bin/rasa run --model models/assistant.tar.gz --port 5005 \
+# shellcheck disable=SC2046 # one KEY=VALUE word per line of the file
+env $(grep -v '^#' scripts/rasa-server.env) .venv/bin/rasa run --model models/assistant.tar.gz --port 5005 \
   --endpoints endpoints.yml --credentials credentials.yml --cors "${origins[@]}" &
 pids+=($!)
 .venv/bin/python -m assistant.demo_site --port "$WEB_PORT" --assistant-url http://localhost:5005 &

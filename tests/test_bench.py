@@ -23,3 +23,5 @@ def test_the_benchmark_runs_and_writes_its_report(model_path, tmp_path):
     # Every expensive message up to the length cap got an answer.
     assert ours["stress"] and all(row["answered"] for row in ours["stress"])
     assert ours["memory_mib"]["rasa_peak"] > 0
+    # The profile of the server under load, with its functions listed.
+    assert "| share | function |" in (tmp_path / "PROFILE.md").read_text(encoding="utf-8")

@@ -18,6 +18,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.edge import BadRequest, parse_request
+from assistant import rasa_patches
+
+# The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
+# project's fixes to Rasa internals, in the Rasa server process only.
+rasa_patches.apply()
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,11 @@ from sanic import Blueprint
 
 from assistant.channels.edge import BadRequest, clean_text, page_metadata, too_long_reply
 from assistant.privacy import mask_personal_data
+from assistant import rasa_patches
+
+# The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
+# project's fixes to Rasa internals, in the Rasa server process only.
+rasa_patches.apply()
 
 
 class MaskedSocketIOInput(SocketIOInput):

@@ -1,7 +1,4 @@
 """Start the action server and the Rasa server on free ports, as `make run` does."""
-import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -12,7 +9,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
-from bench.servers import free_port, write_endpoints
+from bench.servers import Process, free_port, server_environment, start, write_endpoints
 from tests.conftest import ROOT
 
 STARTUP_TIMEOUT_SECONDS = 180
@@ -45,27 +42,10 @@ class Bot:
         return response.json()
 
 
-def _start(args: List[str], log: Path) -> subprocess.Popen:
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_until_answering(bot: Bot, processes: List[subprocess.Popen]) -> None:
+def _wait_until_answering(bot: Bot, processes: List[Process]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
+        if any(p.popen.poll() is not None for p in processes):
             break
         try:
             if bot.post({"sender": f"probe-{uuid.uuid4()}", "message": "/greet"}).json():
@@ -85,11 +65,12 @@ def bot(model_path, tmp_path_factory) -> Bot:
     tracker_db = workdir / "conversations.db"
     rasa = str(Path(sys.executable).with_name("rasa"))
 
-    actions = _start(
-        [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        workdir / "actions.log",
+    actions = start(
+        "actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        workdir,
     )
-    server = _start(
+    server = start(
+        "rasa",
         [rasa, "run", "--model", str(model_path), "--port", str(rasa_port),
          "--interface", "127.0.0.1", "--endpoints", str(endpoints),
          # Debug logging writes every user message to the log: the privacy tests check
@@ -97,7 +78,7 @@ def bot(model_path, tmp_path_factory) -> Bot:
          "--debug",
          "--credentials", str(ROOT / "credentials.yml"),
          "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
-        workdir / "rasa.log",
+        workdir, server_environment(),
     )
     bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", endpoints, tracker_db,
               chat_site_port, embedding_site_port)
@@ -105,8 +86,8 @@ def bot(model_path, tmp_path_factory) -> Bot:
         _wait_until_answering(bot, [actions, server])
         yield bot
     finally:
-        _stop(server)
-        _stop(actions)
+        server.stop()
+        actions.stop()
 
 
 @pytest.fixture
