@@ -36,7 +36,7 @@ pids+=($!)
 pids+=($!)
 
 cat <<MSG
-Starting the assistant (the Rasa server needs about 15 seconds to load the model).
+Starting the assistant (the Rasa server needs about 12 seconds to load the model).
 Then open the chat page:  http://localhost:$WEB_PORT/   (English: http://localhost:$WEB_PORT/en/)
 or talk to it over REST:
   curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\
