@@ -36,3 +36,8 @@ def scripts(stories: Path) -> List[Script]:
             language = languages.pop() if languages else ("en" if "English" in story["story"] else "sv")
             found.append(Script(story["story"], language, tuple(text for text, _ in turns)))
     return found
+
+
+def messages_in(found: List[Script], language: str) -> List[str]:
+    """Every user message of the scripts in one language, in order: a long conversation."""
+    return [text for script in found if script.language == language for text in script.messages]

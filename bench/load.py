@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence
 
 import aiohttp
 
-from bench.conversations import Script
+from bench.conversations import Script, messages_in
 
 
 def percentile(values: Sequence[float], share: float) -> Optional[float]:
@@ -109,12 +109,12 @@ async def long_conversation(webhook: str, scripts: List[Script], turns: int, rep
     async with _session() as session:
         for repeat in range(repeats):
             language = "sv" if repeat % 2 == 0 else "en"
-            messages = [(text, language) for s in scripts if s.language == language for text in s.messages]
+            messages = messages_in(scripts, language)
             sender = f"bench-long-{uuid.uuid4()}"
             result = LoadResult("long", 1)
             latencies = []
             for turn in range(turns):
-                text, language = messages[turn % len(messages)]
+                text = messages[turn % len(messages)]
                 latencies.append(await say(session, webhook, sender, text, language, result))
             runs.append(latencies)
     return runs

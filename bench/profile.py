@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 
 import aiohttp
 
-from bench.conversations import Script, scripts
+from bench.conversations import Script, messages_in, scripts
 from bench.load import LoadResult, conversations, say
 from bench.servers import ROOT, Servers, start_servers
 
@@ -80,7 +80,7 @@ def _finish(spy: subprocess.Popen, raw: Path) -> Optional[str]:
 async def _long_conversation_profiled(servers: Servers, story_scripts: List[Script], turns: int,
                                       raw: Path) -> Optional[str]:
     """One conversation of `turns` Swedish messages; the last PROFILED_TURNS are profiled."""
-    messages = [text for script in story_scripts if script.language == "sv" for text in script.messages]
+    messages = messages_in(story_scripts, "sv")
     sender = f"bench-profile-{uuid.uuid4()}"
     result = LoadResult("long", 1)
     spy = None
