@@ -86,7 +86,7 @@ async def _long_conversation_profiled(servers: Servers, story_scripts: List[Scri
     spy = None
     async with aiohttp.ClientSession() as session:
         for turn in range(turns):
-            if turn == turns - PROFILED_TURNS:
+            if turn == max(0, turns - PROFILED_TURNS):
                 spy = _record(servers, 3600, raw)
                 await asyncio.sleep(1)  # py-spy attaches
             await say(session, servers.webhook, sender, messages[turn % len(messages)], "sv", result)
