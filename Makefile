@@ -18,13 +18,16 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run test validate train bench inbox inbox-import stats evaluate lock clean
+.PHONY: help setup browser-test-tools run run-scaled test validate train bench inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
 	@echo "             the chat page on http://localhost:8080 (English: /en/),"
 	@echo "             Rasa server on http://localhost:5005 (REST: /webhooks/rest/webhook)"
 	@echo "             and the action server on http://localhost:5055; Ctrl-C stops all"
+	@echo "make run-scaled  the same with conversations in PostgreSQL and locks in Redis"
+	@echo "             (127.0.0.1:5432 and :6379 by default), two Rasa instances on ports"
+	@echo "             5005 and 5006; settings: README, \"Running at scale\""
 	@echo "make test    set up what is missing (also Chromium and axe-core for the browser"
 	@echo "             tests), then run every test"
 	@echo "make train   retrain the model if data, domain or config changed"
@@ -43,7 +46,10 @@ help:
 setup: $(MODEL)
 
 run: setup
-	scripts/run-servers.sh
+	$(BIN)/python -m assistant.deployment
+
+run-scaled: setup
+	ASSISTANT_PROFILE=scaled $(BIN)/python -m assistant.deployment
 
 test: setup browser-test-tools
 	$(BIN)/rasa data validate --fail-on-warnings

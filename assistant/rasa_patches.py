@@ -22,6 +22,9 @@ Rasa as it is.
   the server. Python's full collection walks all of them, a 400 ms pause every few hundred
   messages for whoever is waiting then. Once the model is loaded, they are moved out of the
   collector's sight (`gc.freeze`).
+
+The same call applies the fixes that make failures visible (assistant/reliability.py) and
+that keep typed text from acting as a command (assistant/command_guard.py).
 """
 import logging
 from typing import Any, Dict, Optional, Text
@@ -42,6 +45,10 @@ def apply() -> None:
     _load_models_for_prediction_without_training()
     _remember_event_classes()
     _freeze_the_loaded_model_for_the_garbage_collector()
+    from assistant import command_guard, reliability
+
+    reliability.apply()
+    command_guard.apply()
 
 
 def _validate_action_responses_with_one_validator() -> None:

@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 import requests
 import yaml
 
+from assistant.deployment import server_settings_file
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).with_name("rasa"))
 STARTUP_TIMEOUT_SECONDS = 300
@@ -31,13 +33,11 @@ STOCK_CREDENTIALS = {"rest": None}
 
 
 def server_environment() -> Dict[str, str]:
-    """The Rasa server's own settings (scripts/rasa-server.env), as `make run` applies them."""
-    settings = {}
-    for line in (ROOT / "scripts" / "rasa-server.env").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            settings[name.strip()] = value.strip()
-    return settings
+    """The Rasa server's own settings (scripts/rasa-server.env), as `make run` applies them,
+    with the rate limits off: every simulated user comes from this one address, and a long
+    conversation sends 200 messages in seconds."""
+    return {**server_settings_file(),
+            "CHAT_RATE_LIMIT_PER_SENDER": "0", "CHAT_RATE_LIMIT_PER_ADDRESS": "0"}
 
 
 def write_endpoints(workdir: Path, actions_port: int, stock: bool = False) -> Path:

@@ -6,7 +6,11 @@ Same URL and JSON as Rasa's own (`POST /webhooks/rest/webhook`), but:
 - text is cleaned of control characters before the NLU sees it;
 - a message over the length cap gets a short reply and never reaches the NLU, so the
   conversation is left exactly as it was;
-- an internal failure gives HTTP 500 with a short error, not a silent `[]`.
+- a conversation or address sending faster than a person types gets HTTP 429 with a short
+  reply in its language and a Retry-After header (assistant/channels/rate_limit.py);
+- the conversation store or lock store out of reach gives HTTP 503 with Retry-After, any other
+  internal failure HTTP 500, each with a short error, never a silent `[]`; nothing of that
+  message is stored, so sending it again later goes on with the conversation as it was.
 """
 import logging
 from typing import Any, Awaitable, Callable, Text
@@ -18,6 +22,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.edge import BadRequest, parse_request
+from assistant.channels.rate_limit import REPLY as RATE_LIMIT_REPLY, RateLimiter
+from assistant.language import detect_language
 from assistant import rasa_patches
 
 # The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
@@ -27,6 +33,27 @@ rasa_patches.apply()
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+RETRY_AFTER_SECONDS = 10
+
+
+def is_outage(error: BaseException) -> bool:
+    """A failure of a service the server depends on (database, Redis), which passes, as
+    opposed to a fault in the server itself."""
+    import asyncio
+
+    from rasa.core.lock_store import LockError
+    from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    outages = (OperationalError, DBAPIError, RedisConnectionError, RedisTimeout, LockError,
+               asyncio.TimeoutError, ConnectionError)
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, outages):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class CheckedRestInput(RestInput):
@@ -37,6 +64,7 @@ class CheckedRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        rate_limiter = RateLimiter.from_environment()
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -55,6 +83,18 @@ class CheckedRestInput(RestInput):
             if message.refusal is not None:
                 return response.json([{"recipient_id": message.sender, "text": message.refusal}])
 
+            try:
+                wait = await rate_limiter.seconds_to_wait(
+                    message.sender, request.remote_addr or request.ip)
+            except Exception as error:
+                return _failure(error)
+            if wait:
+                language = detect_language(message.text) or message.metadata.get("language") or "sv"
+                return response.json(
+                    {"error": RATE_LIMIT_REPLY.get(language, RATE_LIMIT_REPLY["sv"])},
+                    status=429, headers={"Retry-After": str(wait)},
+                )
+
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
@@ -66,16 +106,25 @@ class CheckedRestInput(RestInput):
                         metadata=message.metadata,
                     )
                 )
-            except Exception:
-                # The text may hold personal data, so it is not logged.
-                logger.exception("Handling a REST message failed.")
-                return response.json(
-                    {"error": "The assistant could not answer. Please try again."},
-                    status=500,
-                )
+            except Exception as error:
+                return _failure(error)
             return response.json(collector.messages)
 
         return webhook
+
+
+def _failure(error: Exception) -> HTTPResponse:
+    # The message may hold personal data, so only the error is logged, not the text.
+    if is_outage(error):
+        # Only the kind of error and its first line: the rest may quote the stored data.
+        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}: {first_line}")
+        return response.json(
+            {"error": "The assistant is temporarily unavailable. Please try again in a moment."},
+            status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    logger.exception("Handling a REST message failed.")
+    return response.json({"error": "The assistant could not answer. Please try again."}, status=500)
 
 
 def _json_or_none(request: Request) -> Any:

@@ -1,13 +1,36 @@
 """Rasa's socket.io channel, with the same privacy as the REST channel (control characters
 removed, personal data masked, only the page language kept of the metadata, before Rasa
-stores or logs the message; a message over the length cap gets the same short reply), and a fix that makes it answer at all with the pinned
-python-socketio."""
-import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+stores or logs the message; a message over the length cap gets the same short reply).
 
+Two holes of Rasa 3.6's channel are closed here:
+- Any web page could connect: Rasa passes `cors_allowed_origins=[]`, which turns off
+  python-engineio's origin check. Only the origins in CHAT_ALLOWED_ORIGINS (the list also given
+  to `rasa run --cors`) may connect now; clients that send no Origin (not browsers) still can.
+- Any client could read or write any conversation: `session_request` joined whatever
+  session id it was given, and each message named its own conversation. The server now issues
+  signed session ids (`<32 hex>.<HMAC>`, secret CHAT_SESSION_SECRET), resumes a session only
+  for a valid signature, binds each socket to one session and takes the conversation from
+  that binding, never from the message.
+It also awaits enter_room(), without which the pinned python-socketio never delivered replies.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+from functools import lru_cache
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Text
+
+import engineio
+import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
 from assistant.channels.edge import BadRequest, clean_text, page_metadata, too_long_reply
 from assistant.privacy import mask_personal_data
@@ -17,39 +40,146 @@ from assistant import rasa_patches
 # project's fixes to Rasa internals, in the Rasa server process only.
 rasa_patches.apply()
 
+logger = logging.getLogger(__name__)
+
+_SESSION_PART = re.compile(r"[0-9a-f]{32}")
+_SIGNATURE_HEX_CHARS = 32
+_TOKEN_LENGTH = 32 + 1 + _SIGNATURE_HEX_CHARS
+
+
+class SessionTokens:
+    """Session ids the server hands out: `<random 32 hex>.<HMAC-SHA256 of it, 32 hex>`.
+    The random part is the conversation (tracker sender id and socket.io room), so the store
+    and the logs never hold a token that would let their reader take a session over."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _signature(self, session: str) -> str:
+        digest = hmac.new(self._secret, session.encode("ascii"), hashlib.sha256).hexdigest()
+        return digest[:_SIGNATURE_HEX_CHARS]
+
+    def issue(self) -> str:
+        session = secrets.token_hex(16)
+        return f"{session}.{self._signature(session)}"
+
+    def verify(self, token: Any) -> Optional[str]:
+        """The session of a token signed with this secret, else None."""
+        if not isinstance(token, str) or len(token) != _TOKEN_LENGTH:
+            return None
+        session, _, signature = token.partition(".")
+        if not _SESSION_PART.fullmatch(session):
+            return None
+        return session if hmac.compare_digest(signature, self._signature(session)) else None
+
+
+def session_of(token: str) -> str:
+    return token.partition(".")[0]
+
+
+@lru_cache(maxsize=None)
+def _random_secret() -> bytes:
+    logger.warning(
+        "CHAT_SESSION_SECRET is not set: socket.io chat sessions will not survive a restart "
+        "of the Rasa server, nor be shared between several instances."
+    )
+    return secrets.token_bytes(32)
+
+
+def session_secret() -> bytes:
+    configured = os.environ.get("CHAT_SESSION_SECRET", "").strip()
+    return configured.encode("utf-8") if configured else _random_secret()
+
+
+def allowed_origins() -> FrozenSet[str]:
+    return frozenset(os.environ.get("CHAT_ALLOWED_ORIGINS", "").split())
+
+
+class _OriginCheckingEngineIO(engineio.AsyncServer):
+    def _cors_headers(self, environ: Dict) -> list:
+        # Rasa's Sanic-CORS (`--cors`, the same origins) already adds these headers; a second
+        # Access-Control-Allow-Origin makes browsers refuse the response.
+        return []
+
+
+class _Server(AsyncServer):
+    def _engineio_server_class(self) -> type:
+        return _OriginCheckingEngineIO
+
 
 class MaskedSocketIOInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        async def on_masked_message(message: UserMessage) -> None:
-            typed = clean_text(message.text or "")
+        origins = allowed_origins()
+        tokens = SessionTokens(session_secret())
+        # A callable, because an empty list would switch the origin check off: with no
+        # origin configured, no browser page of another origin may connect.
+        sio = _Server(async_mode="sanic",
+                      cors_allowed_origins=lambda origin, environ=None: origin in origins)
+        self.sio = sio  # for get_output_channel, as Rasa does
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        namespace = self.namespace
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(isinstance(token, str) and rasa.core.channels.channel.decode_bearer_token(
+                token, self.jwt_key, self.jwt_algorithm))
+
+        async def bind(sid: Text, session: str) -> None:
+            """Make `session` the one conversation of this socket, and the only room it hears."""
+            previous = (await sio.get_session(sid, namespace=namespace)).get("session")
+            if previous and previous != session:
+                await sio.leave_room(sid, previous, namespace=namespace)
+            await sio.save_session(sid, {"session": session}, namespace=namespace)
+            await sio.enter_room(sid, session, namespace=namespace)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session = tokens.verify(requested) if self.session_persistence else None
+            # Never the requested id unless it is signed: else anyone could join any session.
+            token = requested if session else tokens.issue()
+            await bind(sid, session_of(token))
+            await sio.emit("session_confirm", token, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            typed = clean_text(data["message"])
             if not typed:
                 return  # nothing to answer; socket.io has no status code to say so
+            # The conversation is the socket's, whatever `session_id` the message claims.
+            session = (await sio.get_session(sid, namespace=namespace)).get("session")
+            if session is None:
+                session = session_of(tokens.issue())
+                await bind(sid, session)
+            metadata = data.get(self.metadata_key)
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = None
             try:
-                message.metadata = page_metadata(message.metadata)
+                metadata = page_metadata(metadata)
             except BadRequest:
-                message.metadata = {}
-            refusal = too_long_reply(typed, message.metadata.get("language"))
+                metadata = {}
+            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            refusal = too_long_reply(typed, metadata.get("language"))
             if refusal is not None:
-                await message.output_channel.send_text_message(message.sender_id, refusal)
+                await output_channel.send_text_message(session, refusal)
                 return
-            message.text = mask_personal_data(typed)
-            await on_new_message(message)
+            await on_new_message(UserMessage(
+                mask_personal_data(typed), output_channel, session,
+                input_channel=self.name(), metadata=metadata,
+            ))
 
-        blueprint = super().blueprint(on_masked_message)
-        sio = self.sio
-
-        # Rasa 3.6 calls sio.enter_room() without await; since python-socketio 5.10 it is a
-        # coroutine, so the session never joined its room and no answer ever reached the
-        # client. Same handler as Rasa's, with the await.
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
-            if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
-
-        sio.on("session_request", handler=session_request, namespace=self.namespace)
-        return blueprint
+        return socketio_webhook

@@ -78,7 +78,8 @@ def bot(model_path, tmp_path_factory) -> Bot:
          "--debug",
          "--credentials", str(ROOT / "credentials.yml"),
          "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
-        workdir, server_environment(),
+        workdir, {**server_environment(), "CHAT_ALLOWED_ORIGINS":
+                  f"http://127.0.0.1:{chat_site_port} http://127.0.0.1:{embedding_site_port}"},
     )
     bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", endpoints, tracker_db,
               chat_site_port, embedding_site_port)

@@ -1,0 +1,253 @@
+"""The scaled profile (ASSISTANT_PROFILE=scaled) against this machine's real PostgreSQL and
+Redis: two Rasa instances and an action server, started with the commands and environment
+`make run-scaled` uses, each test run in a database and Redis key prefix of its own.
+
+PostgreSQL and Redis are reached through a port of the tests' own (PortProxy), which a test
+can cut and restore as a network fault would. Where PostgreSQL or Redis does not run, these
+tests are skipped with one line saying which, and the rest of the suite runs.
+"""
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+import requests
+
+from assistant import deployment
+from bench.servers import Process, free_port, server_environment, start
+
+POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
+REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
+STARTUP_TIMEOUT_SECONDS = 180
+# Small enough for a test to reach, large enough for every conversation of the other tests.
+RATE_LIMIT_PER_SENDER = 12
+RATE_LIMIT_WINDOW_SECONDS = 20
+
+
+class PortProxy:
+    """A TCP port in front of a service. `cut()` drops every connection and refuses new ones
+    (accepts and closes them at once, as a failed network path looks to the client);
+    `restore()` lets them through again."""
+
+    def __init__(self, target: Tuple[str, int]) -> None:
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._open = True
+        self._sockets: set = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = None
+            if self._open:
+                try:
+                    upstream = socket.create_connection(self.target, timeout=5)
+                    upstream.settimeout(None)
+                except OSError:
+                    pass
+            if upstream is None:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(source, sink)
+
+    def _drop(self, *sockets: socket.socket) -> None:
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+            with self._lock:
+                self._sockets.discard(sock)
+
+    def cut(self) -> None:
+        self._open = False
+        with self._lock:
+            sockets = list(self._sockets)
+        self._drop(*sockets)
+
+    def restore(self) -> None:
+        self._open = True
+
+    def close(self) -> None:
+        self.cut()
+        self._listener.close()
+
+
+@dataclass
+class Instance:
+    url: str
+    process: Process
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/rest/webhook"
+
+    def post(self, sender: str, text: str, language: str = "") -> requests.Response:
+        body = {"sender": sender, "message": text}
+        if language:
+            body["metadata"] = {"language": language}
+        return requests.post(self.webhook, json=body, timeout=60)
+
+    def say(self, sender: str, text: str, language: str = "") -> List[Dict]:
+        response = self.post(sender, text, language)
+        assert response.status_code == 200, f"{response.status_code}: {response.text}"
+        return response.json()
+
+    def kill(self) -> None:
+        """As a crash or an OOM kill would: no chance to finish anything."""
+        if self.process.popen.poll() is None:
+            os.killpg(self.process.popen.pid, signal.SIGKILL)
+            self.process.popen.wait()
+
+
+@dataclass
+class Cluster:
+    env: Dict[str, str]
+    workdir: Path
+    database: str
+    postgres: PortProxy
+    redis: PortProxy
+    actions_port: int
+    actions: Process = None
+    instances: List[Instance] = field(default_factory=list)
+
+    def start_actions(self) -> None:
+        self.actions = start("actions", deployment.action_server_command(self.actions_port),
+                             self.workdir, self.env)
+        _wait(lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
+              [self.actions], "The action server")
+
+    def stop_actions(self) -> None:
+        self.actions.stop()
+
+    def start_instance(self, model: Path) -> Instance:
+        port = free_port()
+        process = start(f"rasa-{port}", deployment.rasa_command(self.env, port, model, interface="127.0.0.1"),
+                        self.workdir, {**self.env, **server_environment(),
+                                       "CHAT_RATE_LIMIT_PER_SENDER": str(RATE_LIMIT_PER_SENDER)})
+        instance = Instance(f"http://127.0.0.1:{port}", process)
+        self.instances.append(instance)
+        return instance
+
+    def wait_until_answering(self, instances: List[Instance]) -> None:
+        for instance in instances:
+            _wait(lambda: bool(instance.post(f"probe-{uuid.uuid4()}", "/greet").json()),
+                  [instance.process, self.actions], f"The Rasa server at {instance.url}")
+
+    def stored(self, sender: str) -> List[Tuple[str, Dict]]:
+        """The conversation's events as PostgreSQL holds them (read directly, not through the
+        proxy), in the order they were stored."""
+        import json
+
+        import psycopg2
+
+        with psycopg2.connect(host=POSTGRES[0], port=POSTGRES[1], user="postgres", dbname=self.database) as db:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+                return [(type_name, json.loads(data)) for type_name, data in cursor.fetchall()]
+
+    def user_texts(self, sender: str) -> List[str]:
+        return [data["text"] for kind, data in self.stored(sender) if kind == "user"]
+
+
+def _wait(check, processes: List[Process], what: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.popen.poll() is not None:
+                pytest.fail(f"{what}: {process.name} stopped while starting:\n"
+                            + process.log.read_text(errors="replace")[-3000:])
+        try:
+            if check():
+                return
+        except (requests.ConnectionError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not start within {STARTUP_TIMEOUT_SECONDS} s")
+
+
+def require_services() -> None:
+    for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
+        if not deployment.reachable(host, port):
+            pytest.skip(f"{name} is not reachable at {host}:{port}: the scaled-profile tests need it "
+                        f"(set {'POSTGRES' if name == 'PostgreSQL' else 'REDIS'}_HOST/_PORT to one that runs).")
+
+
+def _drop_database(name: str) -> None:
+    import psycopg2
+
+    db = psycopg2.connect(host=POSTGRES[0], port=POSTGRES[1], user="postgres", dbname="postgres")
+    db.autocommit = True
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def cluster(model_path, tmp_path_factory):
+    """An action server and two Rasa instances of the scaled profile, sharing one database."""
+    require_services()
+    run = uuid.uuid4().hex[:12]
+    postgres, redis = PortProxy(POSTGRES), PortProxy(REDIS)
+    actions_port = free_port()
+    env = deployment.server_environment({
+        "ASSISTANT_PROFILE": "scaled",
+        "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(postgres.port),
+        "POSTGRES_DB": f"assistant_test_{run}", "POSTGRES_USER": "postgres", "POSTGRES_LOGIN_DB": "postgres",
+        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port), "REDIS_KEY_PREFIX": f"test{run}",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "CHAT_RATE_LIMIT_WINDOW_SECONDS": str(RATE_LIMIT_WINDOW_SECONDS),
+        "CHAT_RATE_LIMIT_PER_ADDRESS": "0",
+    }, origins=[])
+    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), f"assistant_test_{run}", postgres, redis, actions_port)
+    try:
+        cluster.start_actions()
+        first, second = cluster.start_instance(model_path), cluster.start_instance(model_path)
+        cluster.wait_until_answering([first, second])
+        yield cluster
+    finally:
+        for instance in cluster.instances:
+            instance.process.stop()
+        if cluster.actions:
+            cluster.actions.stop()
+        postgres.close()
+        redis.close()
+        _drop_database(cluster.database)
+
+
+@pytest.fixture
+def services_restored(cluster):
+    """Whatever a test cuts or stops is back for the next test."""
+    yield cluster
+    cluster.postgres.restore()
+    cluster.redis.restore()
+    if cluster.actions.popen.poll() is not None:
+        cluster.start_actions()

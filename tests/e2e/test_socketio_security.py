@@ -1,0 +1,159 @@
+"""The socket.io channel against the real server: pages of other origins cannot connect, and
+no client can read or write another's conversation; a client's own signed session id resumes
+its conversation."""
+import asyncio
+from typing import Dict, List, Optional
+
+import pytest
+import requests
+import socketio
+
+from tests.e2e.conftest import Bot
+from tests.e2e.test_privacy import user_texts_in_store
+
+pytestmark = pytest.mark.e2e
+
+EVIL = "https://evil.example"
+NO_EMAIL = "jag har inte fått något mejl med koden"
+STILL_NO_EMAIL = "nej det hjälpte inte"
+QUIET_SECONDS = 2
+
+
+def sender_of(token: str) -> str:
+    return token.partition(".")[0]
+
+
+class Chat:
+    """A socket.io client as a chat widget uses it, over long polling (the websocket
+    transport of this python-engineio needs a newer aiohttp)."""
+
+    def __init__(self, bot: Bot, origin: Optional[str] = None) -> None:
+        self.bot, self.origin = bot, origin
+        self.client = socketio.AsyncClient()
+        self.replies: asyncio.Queue = asyncio.Queue()
+        self.confirmed: asyncio.Queue = asyncio.Queue()
+        self.client.on("bot_uttered", self.replies.put_nowait)
+        self.client.on("session_confirm", self.confirmed.put_nowait)
+        self.token = ""
+
+    async def open(self, **session_request) -> str:
+        headers = {"Origin": self.origin} if self.origin else {}
+        await self.client.connect(self.bot.url, headers=headers, transports=["polling"])
+        await self.client.emit("session_request", session_request)
+        self.token = await asyncio.wait_for(self.confirmed.get(), timeout=30)
+        return self.token
+
+    async def say(self, text: str, **claims) -> List[Dict]:
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.token, **claims})
+        first = await asyncio.wait_for(self.replies.get(), timeout=30)
+        return [first] + await self.heard()
+
+    async def heard(self) -> List[Dict]:
+        """What arrives until the line is quiet."""
+        received = []
+        try:
+            while True:
+                received.append(await asyncio.wait_for(self.replies.get(), QUIET_SECONDS))
+        except asyncio.TimeoutError:
+            return received
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+def joined(replies: List[Dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def test_a_page_of_another_origin_cannot_connect(bot):
+    async def connect_from_evil():
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await Chat(bot, EVIL).open()
+
+    asyncio.run(connect_from_evil())
+    handshake = f"{bot.url}/socket.io/?EIO=4&transport=polling"
+    assert requests.get(handshake, headers={"Origin": EVIL}, timeout=10).status_code == 400
+
+    # The allowed pages get the CORS header once (Rasa's --cors sets it; engineio must not
+    # add a second, which browsers refuse); clients without an Origin are not browsers.
+    allowed = f"http://127.0.0.1:{bot.embedding_site_port}"
+    response = requests.get(handshake, headers={"Origin": allowed}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == allowed
+    assert requests.get(handshake, timeout=10).status_code == 200
+
+
+def test_a_page_of_an_allowed_origin_chats(bot):
+    async def chat():
+        widget = Chat(bot, f"http://127.0.0.1:{bot.chat_site_port}")
+        await widget.open()
+        try:
+            return await widget.say(NO_EMAIL)
+        finally:
+            await widget.close()
+
+    assert "skräppost" in joined(asyncio.run(chat()))
+
+
+def test_another_client_cannot_join_a_session_nor_hear_it(bot):
+    async def scenario():
+        alice = Chat(bot)
+        mine = await alice.open()
+        signature = mine.partition(".")[2]
+        forged = f"{sender_of(mine)}.{signature[::-1]}"
+        eves = [Chat(bot) for _ in range(3)]
+        given = [await eve.open(session_id=wanted)
+                 for eve, wanted in zip(eves, [mine, forged, sender_of(mine)])]
+        alice_heard = await alice.say(NO_EMAIL)
+        alice_heard += await alice.say(STILL_NO_EMAIL)
+        eves_heard = [await eve.heard() for eve in eves]
+        for chat in [alice, *eves]:
+            await chat.close()
+        return mine, given, alice_heard, eves_heard
+
+    mine, given, alice_heard, eves_heard = asyncio.run(scenario())
+    assert all(sender_of(token) != sender_of(mine) for token in given)
+    assert len({sender_of(token) for token in given}) == len(given)
+    assert "skräppost" in joined(alice_heard)
+    assert eves_heard == [[], [], []]
+
+
+def test_a_message_naming_another_session_stays_in_the_senders_own(bot):
+    async def scenario():
+        alice, eve = Chat(bot), Chat(bot)
+        mine = await alice.open()
+        await alice.say(NO_EMAIL)
+        await eve.open()
+        eve_heard = await eve.say("jag får ingen sms kod", session_id=mine)
+        eve_heard += await eve.say("kortbetalningen går inte", session_id=sender_of(mine))
+        alice_heard = await alice.heard()
+        await alice.close()
+        await eve.close()
+        return mine, eve.token, eve_heard, alice_heard
+
+    mine, eves, eve_heard, alice_heard = asyncio.run(scenario())
+    assert user_texts_in_store(bot, sender_of(mine)) == [NO_EMAIL]
+    assert user_texts_in_store(bot, sender_of(eves)) == [
+        "jag får ingen sms kod", "kortbetalningen går inte"]
+    assert alice_heard == []
+    assert eve_heard  # Eve was answered, in her own conversation
+
+
+def test_a_client_resumes_its_conversation_with_its_own_signed_id(bot):
+    async def scenario():
+        before = Chat(bot)
+        mine = await before.open()
+        first = await before.say(NO_EMAIL)
+        await before.close()  # a page reload: the widget keeps the id in localStorage
+        after = Chat(bot)
+        resumed = await after.open(session_id=mine)
+        follow_up = await after.say(STILL_NO_EMAIL)
+        await after.close()
+        return mine, resumed, first, follow_up
+
+    mine, resumed, first, follow_up = asyncio.run(scenario())
+    assert resumed == mine
+    assert "skräppost" in joined(first)
+    # Only the conversation so far makes this the next piece of advice for the missing email.
+    assert "registrera dig på nytt" in joined(follow_up)
+    assert user_texts_in_store(bot, sender_of(mine)) == [NO_EMAIL, STILL_NO_EMAIL]
