@@ -21,7 +21,9 @@ import json
 from collections import OrderedDict
 from typing import Any, Iterator, List, Optional, Text
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -39,6 +41,13 @@ class RecentEventsSQLTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name != "sqlite":
+            # A database server restarted, or a network path cut and restored, leaves dead
+            # connections in the pool; test each before use instead of failing one message.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.recent_events = int(recent_events)
         self.cached_conversations = int(cached_conversations)
         self._trackers: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()

@@ -101,9 +101,10 @@ def test_another_client_cannot_join_a_session_nor_hear_it(bot):
         mine = await alice.open()
         signature = mine.partition(".")[2]
         forged = f"{sender_of(mine)}.{signature[::-1]}"
-        eves = [Chat(bot) for _ in range(3)]
-        given = [await eve.open(session_id=wanted)
-                 for eve, wanted in zip(eves, [mine, forged, sender_of(mine)])]
+        # The signed token is the credential (a reload of the same page presents it); what
+        # others can see is the session id in the store and the logs: the random part.
+        eves = [Chat(bot) for _ in range(2)]
+        given = [await eve.open(session_id=wanted) for eve, wanted in zip(eves, [sender_of(mine), forged])]
         alice_heard = await alice.say(NO_EMAIL)
         alice_heard += await alice.say(STILL_NO_EMAIL)
         eves_heard = [await eve.heard() for eve in eves]
@@ -115,7 +116,7 @@ def test_another_client_cannot_join_a_session_nor_hear_it(bot):
     assert all(sender_of(token) != sender_of(mine) for token in given)
     assert len({sender_of(token) for token in given}) == len(given)
     assert "skräppost" in joined(alice_heard)
-    assert eves_heard == [[], [], []]
+    assert eves_heard == [[], []]
 
 
 def test_a_message_naming_another_session_stays_in_the_senders_own(bot):
