@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/assistant.tar.gz
 SPACY_PIPELINE := build/spacy-sv
+# pip-audit has a venv of its own: rasa 3.6 pins packaging<21, pip-audit needs a newer one.
+AUDIT_VENV := build/audit-venv
 CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 # Retrain only when what the model is made of changed.
@@ -18,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run run-scaled test validate train bench inbox inbox-import stats evaluate lock clean
+.PHONY: help setup browser-test-tools run run-scaled test audit validate train bench inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -30,6 +32,8 @@ help:
 	@echo "             5005 and 5006; settings: README, \"Running at scale\""
 	@echo "make test    set up what is missing (also Chromium and axe-core for the browser"
 	@echo "             tests), then run every test"
+	@echo "make audit   only the dependency audit of make test (pip-audit over requirements.lock;"
+	@echo "             accepted findings: SECURITY.md)"
 	@echo "make train   retrain the model if data, domain or config changed"
 	@echo "make inbox   the messages of the last 7 days worth a look, as reports/inbox.csv"
 	@echo "             (DAYS=30 for more); see docs/support-leads.md"
@@ -51,9 +55,12 @@ run: setup
 run-scaled: setup
 	ASSISTANT_PROFILE=scaled $(BIN)/python -m assistant.deployment
 
-test: setup browser-test-tools
+test: setup browser-test-tools $(AUDIT_VENV)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
+
+audit: $(BIN)/.installed $(AUDIT_VENV)/.installed
+	$(BIN)/pytest tests/test_dependency_audit.py
 
 validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
@@ -76,6 +83,14 @@ $(BIN)/.installed: requirements.lock scripts/find-python.sh
 		rm -rf $(VENV) && "$$python" -m venv $(VENV) || exit 1; \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+# With the interpreter the project's venv is made with; its own pins, so the audit is repeatable.
+$(AUDIT_VENV)/.installed: requirements-audit.lock scripts/find-python.sh
+	@python="$(or $(PYTHON),$$(scripts/find-python.sh))" || exit 1; \
+	echo "Creating $(AUDIT_VENV) with $$python"; \
+	rm -rf $(AUDIT_VENV) && "$$python" -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-audit.lock
 	touch $@
 
 $(SPACY_PIPELINE)/meta.json: $(BIN)/.installed assistant/nlu/build_spacy_pipeline.py
