@@ -44,6 +44,8 @@ help:
 	@echo "make bench   speed, memory and accuracy beside Rasa's default pipeline, trained"
 	@echo "             from scratch in the same run: bench/RESULTS.md (about 40 minutes;"
 	@echo "             QUICK=1: a check of the harness on the trained model, in seconds)"
+	@echo "make bench PROFILE=scaled  the same load on one worker, two workers and two"
+	@echo "             instances of the scaled profile: bench/SCALED.md (about 10 minutes)"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -110,7 +112,11 @@ inbox-import: $(BIN)/.installed
 	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
 
 bench: $(MODEL)
+ifeq ($(PROFILE),scaled)
+	$(BIN)/python -m bench.scaled $(if $(QUICK),--quick --out reports/bench/SCALED.md)
+else
 	$(BIN)/python -m bench $(if $(QUICK),--quick --out reports/bench/RESULTS.md)
+endif
 
 evaluate: $(MODEL)
 	$(BIN)/python -m assistant.review.evaluation

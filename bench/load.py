@@ -4,7 +4,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import aiohttp
 
@@ -71,11 +71,14 @@ def _session() -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=60))
 
 
-async def conversations(webhook: str, scripts: List[Script], users: int, seconds: float,
+async def conversations(webhook: Union[str, Sequence[str]], scripts: List[Script], users: int, seconds: float,
                         pause_seconds: float = 0.0, label: str = "") -> LoadResult:
     """`users` visitors, each holding one test-story conversation after another until the time
     is up. With a pause, each visitor waits a random 0.5x-1.5x that long before each message
-    (reading and typing); without, the next message goes as soon as the reply is in."""
+    (reading and typing); without, the next message goes as soon as the reply is in.
+    Given several webhooks (instances), each message goes to the next one, round robin per
+    conversation, as a load balancer without sticky sessions would send them."""
+    webhooks = [webhook] if isinstance(webhook, str) else list(webhook)
     result = LoadResult(label or f"{users} users", users)
     deadline = time.monotonic() + seconds
     randomness = random.Random(users)
@@ -88,10 +91,11 @@ async def conversations(webhook: str, scripts: List[Script], users: int, seconds
             script = scripts[turn % len(scripts)]
             turn += 1
             sender = f"bench-{uuid.uuid4()}"
-            for text in script.messages:
+            for index, text in enumerate(script.messages):
                 if time.monotonic() >= deadline:
                     return
-                await say(session, webhook, sender, text, script.language, result)
+                await say(session, webhooks[(number + index) % len(webhooks)], sender, text,
+                          script.language, result)
                 if pause_seconds:
                     await asyncio.sleep(pause_seconds * randomness.uniform(0.5, 1.5))
 

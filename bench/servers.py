@@ -8,11 +8,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import requests
 import yaml
 
+from assistant import deployment
 from assistant.deployment import server_settings_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,30 @@ def server_environment() -> Dict[str, str]:
     conversation sends 200 messages in seconds."""
     return {**server_settings_file(),
             "CHAT_RATE_LIMIT_PER_SENDER": "0", "CHAT_RATE_LIMIT_PER_ADDRESS": "0"}
+
+
+def scaled_environment(postgres: Tuple[str, int], redis: Tuple[str, int], run: str,
+                       actions_port: int, **settings: str) -> Dict[str, str]:
+    """The scaled profile's environment (assistant/deployment.py) for servers of one test or
+    bench run: a PostgreSQL database and Redis keys of its own, and this action server."""
+    return deployment.server_environment({
+        "ASSISTANT_PROFILE": "scaled",
+        "POSTGRES_HOST": postgres[0], "POSTGRES_PORT": str(postgres[1]), "POSTGRES_DB": f"assistant_{run}",
+        "POSTGRES_USER": "postgres", "POSTGRES_LOGIN_DB": "postgres",
+        "REDIS_HOST": redis[0], "REDIS_PORT": str(redis[1]), "REDIS_KEY_PREFIX": run.replace("_", ""),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        **settings,
+    }, origins=[])
+
+
+def drop_database(host: str, port: int, name: str) -> None:
+    import psycopg2
+
+    db = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+    db.autocommit = True
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db.close()
 
 
 def write_endpoints(workdir: Path, actions_port: int, stock: bool = False) -> Path:

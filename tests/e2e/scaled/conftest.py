@@ -20,14 +20,14 @@ import pytest
 import requests
 
 from assistant import deployment
-from bench.servers import Process, free_port, server_environment, start
+from bench.servers import Process, drop_database, free_port, scaled_environment, server_environment, start
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
 REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
 STARTUP_TIMEOUT_SECONDS = 180
 # Small enough for a test to reach, large enough for every conversation of the other tests.
 RATE_LIMIT_PER_SENDER = 12
-RATE_LIMIT_WINDOW_SECONDS = 20
+RATE_LIMIT_WINDOW_SECONDS = 10
 
 
 class PortProxy:
@@ -201,16 +201,6 @@ def require_services() -> None:
                         f"(set {'POSTGRES' if name == 'PostgreSQL' else 'REDIS'}_HOST/_PORT to one that runs).")
 
 
-def _drop_database(name: str) -> None:
-    import psycopg2
-
-    db = psycopg2.connect(host=POSTGRES[0], port=POSTGRES[1], user="postgres", dbname="postgres")
-    db.autocommit = True
-    with db.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    db.close()
-
-
 @pytest.fixture(scope="session")
 def cluster(model_path, tmp_path_factory):
     """An action server and two Rasa instances of the scaled profile, sharing one database."""
@@ -218,16 +208,10 @@ def cluster(model_path, tmp_path_factory):
     run = uuid.uuid4().hex[:12]
     postgres, redis = PortProxy(POSTGRES), PortProxy(REDIS)
     actions_port = free_port()
-    env = deployment.server_environment({
-        "ASSISTANT_PROFILE": "scaled",
-        "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(postgres.port),
-        "POSTGRES_DB": f"assistant_test_{run}", "POSTGRES_USER": "postgres", "POSTGRES_LOGIN_DB": "postgres",
-        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port), "REDIS_KEY_PREFIX": f"test{run}",
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "CHAT_RATE_LIMIT_WINDOW_SECONDS": str(RATE_LIMIT_WINDOW_SECONDS),
-        "CHAT_RATE_LIMIT_PER_ADDRESS": "0",
-    }, origins=[])
-    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), f"assistant_test_{run}", postgres, redis, actions_port)
+    env = scaled_environment(("127.0.0.1", postgres.port), ("127.0.0.1", redis.port), f"test_{run}",
+                             actions_port, CHAT_RATE_LIMIT_WINDOW_SECONDS=str(RATE_LIMIT_WINDOW_SECONDS),
+                             CHAT_RATE_LIMIT_PER_ADDRESS="0")
+    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), env["POSTGRES_DB"], postgres, redis, actions_port)
     try:
         cluster.start_actions()
         first, second = cluster.start_instance(model_path), cluster.start_instance(model_path)
@@ -240,7 +224,7 @@ def cluster(model_path, tmp_path_factory):
             cluster.actions.stop()
         postgres.close()
         redis.close()
-        _drop_database(cluster.database)
+        drop_database(*POSTGRES, cluster.database)
 
 
 @pytest.fixture

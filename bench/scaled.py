@@ -1,0 +1,147 @@
+"""`make bench PROFILE=scaled`: the same load on the embedded profile and on the scaled
+profile with one worker, two workers and two instances, written to bench/SCALED.md.
+
+    python -m bench.scaled [--quick] [--out bench/SCALED.md]
+
+Every layout serves the trained model (models/assistant.tar.gz) with its own action server;
+the scaled ones keep their conversations in a PostgreSQL database of their own (dropped
+afterwards) and lock them in Redis, both on this machine (POSTGRES_HOST/PORT, REDIS_HOST/PORT).
+The load is the one of `make bench`: test-story conversations, back to back and paced; with two
+instances, each conversation's messages go to them in turn. The load client runs on the same
+machine and takes CPU from the servers, as it does in `make bench`.
+"""
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+from assistant import deployment
+from bench import report
+from bench.conversations import scripts
+from bench.load import conversations
+from bench.servers import (ROOT, Process, _wait_for, drop_database, free_port, scaled_environment,
+                           server_environment, start, write_endpoints)
+
+POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
+REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    profile: str
+    instances: int
+    workers: int
+
+
+LAYOUTS = [
+    Layout("embedded: SQLite, 1 worker", "embedded", 1, 1),
+    Layout("scaled: 1 instance x 1 worker", "scaled", 1, 1),
+    Layout("scaled: 1 instance x 2 workers", "scaled", 1, 2),
+    Layout("scaled: 2 instances x 1 worker", "scaled", 2, 1),
+]
+# (label, users, seconds, pause between messages)
+FULL_LOAD = [("20 users back to back", 20, 30.0, 0.0), ("60 users pausing ~4 s", 60, 60.0, 4.0)]
+QUICK_LOAD = [("4 users back to back", 4, 2.0, 0.0)]
+
+
+def _log(text: str) -> None:
+    print(time.strftime("%H:%M:%S"), text, flush=True)
+
+
+def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
+    run = f"bench_{uuid.uuid4().hex[:10]}"
+    actions_port = free_port()
+    # Rate limits off: every simulated user comes from this one address.
+    if layout.profile == "scaled":
+        env = scaled_environment(POSTGRES, REDIS, run, actions_port, SANIC_WORKERS=str(layout.workers))
+        endpoints = None
+    else:
+        env = deployment.server_environment({})
+        endpoints = write_endpoints(workdir, actions_port)
+    env = {**env, **server_environment()}
+    actions = start(f"actions-{run}", deployment.action_server_command(actions_port), workdir, env)
+    instances: List[Process] = []
+    try:
+        _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
+                  [actions], "The action server")
+        urls = []
+        for _ in range(layout.instances):
+            port = free_port()
+            instances.append(start(f"rasa-{run}-{port}", deployment.rasa_command(
+                env, port, MODEL, endpoints=endpoints, interface="127.0.0.1"), workdir, env))
+            urls.append(f"http://127.0.0.1:{port}/webhooks/rest/webhook")
+        for url, process in zip(urls, instances):
+            _wait_for(lambda: bool(requests.post(url, json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"},
+                                                 timeout=60).json()),
+                      [actions, process], f"{layout.name}: the Rasa server")
+        story_scripts = scripts(ROOT / "tests" / "stories")
+        results = []
+        for label, users, seconds, pause in loads:
+            _log(f"{layout.name}: {label}")
+            result = asyncio.run(conversations(urls, story_scripts, users, seconds, pause_seconds=pause, label=label))
+            results.append(report.load_summary(result))
+        return {"layout": layout.name, "load": results,
+                "rasa_peak_mib": round(sum(p.peak_rss_mib() for p in instances)),
+                "actions_peak_mib": round(actions.peak_rss_mib())}
+    finally:
+        for process in instances:
+            process.stop()
+        actions.stop()
+        if layout.profile == "scaled":
+            drop_database(*POSTGRES, f"assistant_{run}")
+
+
+def markdown(results: Dict) -> str:
+    machine = results["machine"]
+    lines = [
+        "# The scaled profile beside the embedded one",
+        "",
+        f"`make bench PROFILE=scaled`{' (quick)' if results['quick'] else ''}, {machine['date']}, commit "
+        f"{machine['commit']}: {machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB. "
+        "The load client runs on the same machine. Messages/s counts answered messages; p95 in ms.",
+        "",
+    ]
+    labels = [load["label"] for load in results["layouts"][0]["load"]]
+    header = "| Layout | " + " | ".join(f"{label}: msg/s | p95 | errors" for label in labels) + " | Peak RSS, Rasa |"
+    lines += [header, "|---" * (2 + 3 * len(labels)) + "|"]
+    for layout in results["layouts"]:
+        cells = []
+        for load in layout["load"]:
+            cells += [f"{load['per_second']}", f"{load['p95']}", f"{sum(load['errors'].values())}"]
+        lines.append(f"| {layout['layout']} | " + " | ".join(cells) + f" | {layout['rasa_peak_mib']} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "SCALED.md")
+    args = parser.parse_args(argv)
+    for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
+        if not deployment.reachable(host, port):
+            print(f"{name} is not reachable at {host}:{port}; the scaled bench needs it.", file=sys.stderr)
+            return 2
+    loads = QUICK_LOAD if args.quick else FULL_LOAD
+    with tempfile.TemporaryDirectory(prefix="bench-scaled-") as temporary:
+        layouts = [measure(layout, loads, Path(temporary)) for layout in LAYOUTS]
+    results = {"machine": report.machine(), "quick": args.quick, "layouts": layouts}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    args.out.write_text(markdown(results), encoding="utf-8")
+    _log(f"Written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
