@@ -69,8 +69,8 @@ def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
     else:
         env = deployment.server_environment({})
         endpoints = write_endpoints(workdir, actions_port)
-    env = {**env, **server_environment()}
     actions = start(f"actions-{run}", deployment.action_server_command(actions_port), workdir, env)
+    env = {**env, **server_environment()}  # the Rasa server's own settings
     instances: List[Process] = []
     try:
         _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,

@@ -56,6 +56,9 @@
         "Det gick inte att nå assistenten. Ditt meddelande har inte skickats; " +
         "försök igen om en stund.",
       failed: "Assistenten kunde inte svara just nu. Ditt meddelande har inte skickats.",
+      tooFast:
+        "Du skickar meddelanden snabbare än jag hinner svara. Ditt meddelande har inte " +
+        "skickats; vänta en liten stund och försök sedan igen.",
       retry: "Försök igen",
     },
     en: {
@@ -85,6 +88,9 @@
         "The assistant could not be reached. Your message has not been sent; " +
         "please try again in a moment.",
       failed: "The assistant could not answer just now. Your message has not been sent.",
+      tooFast:
+        "You are sending messages faster than I can answer. Your message has not been " +
+        "sent; please wait a moment, then try again.",
       retry: "Try again",
     },
   };
@@ -361,6 +367,7 @@
       if (!response.ok) {
         var error = new Error("HTTP " + response.status);
         error.answered = true;
+        error.tooFast = response.status === 429;
         throw error;
       }
       return response.json();
@@ -412,7 +419,8 @@
         input.value = message;
         saveDraft();
       }
-      showError(error && error.answered ? t("failed") : t("unreachable"), function () {
+      var problem = error && error.tooFast ? "tooFast" : error && error.answered ? "failed" : "unreachable";
+      showError(t(problem), function () {
         if (typed && input.value === message) {
           input.value = "";
           saveDraft();

@@ -173,6 +173,23 @@ def test_a_message_that_failed_can_be_sent_again(page, chat_site):
     expect(chat.error).to_be_hidden()
 
 
+def test_sending_too_fast_is_explained_and_the_message_can_be_sent_again(page, chat_site):
+    chat = Chat(page).open_page(chat_site.url + "/").open()
+    chat.expect_answer("utter_greet", "sv")
+    # As the server answers over its rate limit (tests/e2e/test_security.py checks that reply).
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=429, headers={"Retry-After": "3"}, json={"error": "too many"}))
+
+    chat.type_and_send("Kortbetalningen går inte igenom")
+
+    expect(chat.error).to_contain_text("snabbare än jag hinner svara")
+    expect(chat.input).to_have_value("Kortbetalningen går inte igenom")
+    page.unroute("**/webhooks/rest/webhook")
+    page.get_by_role("button", name="Försök igen").click()
+    chat.expect_answer("utter_card_payment_contact_bank", "sv")
+    expect(chat.error).to_be_hidden()
+
+
 def test_a_whole_conversation_by_keyboard_alone(page, chat_site):
     chat = Chat(page).open_page(chat_site.url + "/en/")
 
