@@ -10,7 +10,6 @@ saying so: a skip, never a pass.
 import json
 import re
 import subprocess
-from pathlib import Path
 from typing import Dict, List, NamedTuple, Set, Tuple
 
 import pytest
