@@ -188,20 +188,20 @@ def start_servers(model: Path, workdir: Path, stock: bool = False) -> Servers:
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
     endpoints = write_endpoints(workdir, actions_port, stock)
-    credentials = ROOT / "credentials.yml"
-    env = server_environment()
     if stock:
         credentials = workdir / "credentials.yml"
         credentials.write_text(yaml.safe_dump(STOCK_CREDENTIALS), encoding="utf-8")
-        env = {}
-    actions = start("actions", [RASA, "run", "actions", "--actions", "actions",
-                                "--port", str(actions_port)], workdir)
+        env: Dict[str, str] = {}
+        command = [RASA, "run", "--model", str(model), "--port", str(rasa_port), "--interface", "127.0.0.1",
+                   "--endpoints", str(endpoints), "--credentials", str(credentials)]
+    else:
+        env = {**deployment.server_environment({}), **server_environment()}
+        command = deployment.rasa_command(env, rasa_port, model, endpoints, interface="127.0.0.1")
+    actions = start("actions", deployment.action_server_command(actions_port), workdir)
     _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
               [actions], "The action server")
     launched = time.monotonic()
-    rasa = start("rasa", [RASA, "run", "--model", str(model), "--port", str(rasa_port),
-                          "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-                          "--credentials", str(credentials)], workdir, env)
+    rasa = start("rasa", command, workdir, env)
     url = f"http://127.0.0.1:{rasa_port}"
 
     def answers() -> bool:
