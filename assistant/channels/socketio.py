@@ -144,6 +144,7 @@ class MaskedSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
+            # Without session_persistence, as in Rasa, no conversation outlives its socket.
             session = tokens.verify(requested) if self.session_persistence else None
             # Never the requested id unless it is signed: else anyone could join any session.
             token = requested if session else tokens.issue()

@@ -58,7 +58,8 @@ class Chat:
             return received
 
     async def close(self) -> None:
-        await self.client.disconnect()
+        # Not client.disconnect(): with long polling it waits for the server's next ping.
+        await self.client.eio.disconnect(abort=True)
 
 
 def joined(replies: List[Dict]) -> str:
