@@ -26,6 +26,24 @@ logger = logging.getLogger(__name__)
 TECHNICAL_PROBLEM_RESPONSE = "utter_technical_problem"
 
 
+def is_outage(error: BaseException) -> bool:
+    """A failure of a service the server depends on (database, Redis), which passes, as
+    opposed to a fault in the server itself."""
+    from rasa.core.lock_store import LockError
+    from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    outages = (OperationalError, DBAPIError, RedisConnectionError, RedisTimeout, LockError,
+               asyncio.TimeoutError, ConnectionError)
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, outages):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def apply() -> None:
     _let_tracker_store_errors_through()
     _refuse_to_start_without_the_configured_store()

@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 from assistant.channels.edge import BadRequest, parse_request
 from assistant.channels.rate_limit import REPLY as RATE_LIMIT_REPLY, RateLimiter
 from assistant.language import detect_language
+from assistant.reliability import is_outage
 from assistant import rasa_patches
 
 # The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
@@ -34,26 +35,6 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = 10
-
-
-def is_outage(error: BaseException) -> bool:
-    """A failure of a service the server depends on (database, Redis), which passes, as
-    opposed to a fault in the server itself."""
-    import asyncio
-
-    from rasa.core.lock_store import LockError
-    from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    outages = (OperationalError, DBAPIError, RedisConnectionError, RedisTimeout, LockError,
-               asyncio.TimeoutError, ConnectionError)
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, outages):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return False
 
 
 class CheckedRestInput(RestInput):

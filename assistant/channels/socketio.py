@@ -33,6 +33,9 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant.channels.edge import BadRequest, clean_text, page_metadata, too_long_reply
+from assistant.channels.rate_limit import REPLY as RATE_LIMIT_REPLY, RateLimiter
+from assistant.language import detect_language
+from assistant.reliability import is_outage
 from assistant.privacy import mask_personal_data
 from assistant import rasa_patches
 
@@ -41,6 +44,15 @@ from assistant import rasa_patches
 rasa_patches.apply()
 
 logger = logging.getLogger(__name__)
+
+UNAVAILABLE_REPLY = {
+    "sv": "Assistenten är tillfälligt otillgänglig och ditt meddelande har inte kommit fram. Skicka det gärna igen om en stund.",
+    "en": "The assistant is temporarily unavailable and your message did not get through. Please send it again in a moment.",
+}
+FAILED_REPLY = {
+    "sv": "Assistenten kunde inte svara just nu och ditt meddelande har inte kommit fram. Försök gärna igen.",
+    "en": "The assistant could not answer just now and your message did not get through. Please try again.",
+}
 
 _SESSION_PART = re.compile(r"[0-9a-f]{32}")
 _SIGNATURE_HEX_CHARS = 32
@@ -113,6 +125,7 @@ class MaskedSocketIOInput(SocketIOInput):
     ) -> Blueprint:
         origins = allowed_origins()
         tokens = SessionTokens(session_secret())
+        rate_limiter = RateLimiter.from_environment()
         # A callable, because an empty list would switch the origin check off: with no
         # origin configured, no browser page of another origin may connect.
         sio = _Server(async_mode="sanic",
@@ -178,9 +191,22 @@ class MaskedSocketIOInput(SocketIOInput):
             if refusal is not None:
                 await output_channel.send_text_message(session, refusal)
                 return
-            await on_new_message(UserMessage(
-                mask_personal_data(typed), output_channel, session,
-                input_channel=self.name(), metadata=metadata,
-            ))
+            # socket.io has no status codes: a refusal or a failure is a message in the chat.
+            language = detect_language(typed) or metadata.get("language") or "sv"
+            try:
+                request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+                address = (request.remote_addr or request.ip) if request is not None else ""
+                if await rate_limiter.seconds_to_wait(session, address):
+                    await output_channel.send_text_message(session, RATE_LIMIT_REPLY.get(language, RATE_LIMIT_REPLY["sv"]))
+                    return
+                await on_new_message(UserMessage(
+                    mask_personal_data(typed), output_channel, session,
+                    input_channel=self.name(), metadata=metadata,
+                ))
+            except Exception as error:
+                logger.error(f"A socket.io message could not be answered: {type(error).__name__}")
+                await output_channel.send_text_message(
+                    session, UNAVAILABLE_REPLY.get(language, UNAVAILABLE_REPLY["sv"]) if is_outage(error)
+                    else FAILED_REPLY.get(language, FAILED_REPLY["sv"]))
 
         return socketio_webhook

@@ -1,4 +1,5 @@
 """What a stranger on the internet can and cannot do to the Rasa server, tried for real."""
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -163,3 +164,22 @@ def test_telemetry_is_off_in_every_server_whatever_the_caller_set(bot):
     assert environment["RASA_TELEMETRY_ENABLED"] == "false"
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "export RASA_TELEMETRY_ENABLED := false" in makefile
+
+
+def test_socketio_counts_against_the_same_limits_and_says_so_in_the_chat(guarded):
+    from types import SimpleNamespace
+
+    from tests.e2e.test_socketio_security import Chat
+
+    async def chat():
+        widget = Chat(SimpleNamespace(url=guarded))
+        await widget.open()
+        try:
+            return [await widget.say("jag får ingen sms-kod") for _ in range(PER_SENDER + 1)]
+        finally:
+            await widget.close()
+
+    wait_for_a_fresh_window()
+    answers = asyncio.run(chat())
+    assert all("Hjälpte det?" in joined(answer) for answer in answers[:PER_SENDER])
+    assert joined(answers[-1]) == "Du skickar meddelanden snabbare än jag hinner svara. Vänta en liten stund och skicka sedan igen."
