@@ -69,6 +69,17 @@ def endpoints_file(environ: Mapping[str, str]) -> Path:
     return ROOT / ("endpoints-scaled.yml" if profile(environ) == "scaled" else "endpoints.yml")
 
 
+def use_profile_settings(environ: Dict[str, str]) -> Path:
+    """Fill in the profile's defaults in `environ` (os.environ, for a tool in this process)
+    and return its endpoints file: the support leads' tools and the retention job read the
+    conversations of whichever profile ASSISTANT_PROFILE names."""
+    if profile(environ) == "scaled":
+        for name, value in SCALED_DEFAULTS.items():
+            environ.setdefault(name, value)
+        environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    return endpoints_file(environ)
+
+
 def allowed_origins(environ: Mapping[str, str], web_port: int = WEB_PORT) -> List[str]:
     """The demo page's origins and those in CHAT_ALLOWED_ORIGINS."""
     demo = [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]

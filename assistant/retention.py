@@ -35,7 +35,7 @@ def main() -> None:
     from assistant.review.conversations import open_tracker_store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoints", default="endpoints.yml")
+    parser.add_argument("--endpoints", default=None, help="default: that of the profile ASSISTANT_PROFILE names")
     parser.add_argument("--days", type=int, default=RETENTION_DAYS)
     args = parser.parse_args()
 

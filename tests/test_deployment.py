@@ -22,7 +22,7 @@ def test_the_scaled_profile_shares_postgresql_and_redis_and_keeps_what_is_set():
     assert env["SANIC_WORKERS"] == "3" and len(env["CHAT_SESSION_SECRET"]) >= 32
     assert env["CHAT_RATE_LIMIT_REDIS_URL"] == "redis://:@127.0.0.1:6379/0"
     endpoints = yaml.safe_load((ROOT / "endpoints-scaled.yml").read_text(encoding="utf-8"))
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "assistant.lock_store.ReconnectingRedisLockStore"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     # Every setting the file names has a default here.
     names = {value[2:-1] for section in endpoints.values() for value in section.values()

@@ -34,8 +34,11 @@ class RateLimiter:
         self.key_prefix = key_prefix
         if redis_url:
             import redis.asyncio
+            from redis.exceptions import ConnectionError as RedisConnectionError
 
-            self._redis = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5)
+            # Once more on a new connection if Redis closed a pooled one (assistant/lock_store.py).
+            self._redis = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5,
+                                                       retry_on_error=[RedisConnectionError])
         self._counts: Dict[Tuple[Text, Text], int] = {}
         self._counts_window = -1
 
@@ -64,9 +67,11 @@ class RateLimiter:
     async def _count(self, kind: Text, key: Text, window: int) -> int:
         if self._redis is not None:
             name = f"{self.key_prefix}:rate:{kind}:{window}:{key}"
-            async with self._redis.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(name).expire(name, self.window * 2).execute()
-            return int(count)
+            # Single commands, not a pipeline: redis-py retries those on a new connection.
+            count = int(await self._redis.incr(name))
+            if count == 1:
+                await self._redis.expire(name, self.window * 2)
+            return count
         if window != self._counts_window:  # only the current window counts
             self._counts, self._counts_window = {}, window
         slot = (kind, key)

@@ -1,6 +1,8 @@
 """Rasa's socket.io channel, with the same privacy as the REST channel (control characters
 removed, personal data masked, only the page language kept of the metadata, before Rasa
-stores or logs the message; a message over the length cap gets the same short reply).
+stores or logs the message; a message over the length cap gets the same short reply; the same
+rate limits, whose reply, like that of a failure, comes as a chat message: socket.io has no
+status codes).
 
 Two holes of Rasa 3.6's channel are closed here:
 - Any web page could connect: Rasa passes `cors_allowed_origins=[]`, which turns off

@@ -15,7 +15,14 @@ ASK_DID_IT_HELP = "utter_ask_did_it_help"
 
 
 def open_tracker_store(endpoints: Path):  # noqa: ANN201 - a Rasa TrackerStore
-    """The tracker store that an endpoints.yml configures (in memory if it names none)."""
+    """The tracker store that an endpoints.yml configures (in memory if it names none); the
+    scaled profile's file with its settings from the environment or their defaults."""
+    import os
+
+    from assistant.deployment import use_profile_settings
+
+    endpoints = endpoints or use_profile_settings(os.environ)
+    use_profile_settings(os.environ)  # an endpoints file of the scaled profile needs its settings
     from rasa.core.tracker_store import TrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.utils.endpoints import read_endpoint_config

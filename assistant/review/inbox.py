@@ -18,6 +18,7 @@ skipped and reported. Then it runs `rasa data validate` and takes the change bac
 import argparse
 import csv
 import datetime as dt
+import os
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from assistant.deployment import endpoints_file
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
 from assistant.review.conversations import ROOT, read_conversation, stored_conversations
 
@@ -216,7 +218,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser("export", help="write the messages worth a look as CSV")
     export.add_argument("--days", type=float, default=7, help="how far back (default: 7 days)")
-    export.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    export.add_argument("--endpoints", type=Path, default=endpoints_file(os.environ),
+                        help="default: that of the profile ASSISTANT_PROFILE names")
     export.add_argument("--out", type=Path, default=ROOT / "reports" / "inbox.csv")
     load = commands.add_parser("import", help="add the corrected rows to the training data")
     load.add_argument("file", type=Path)

@@ -9,12 +9,14 @@ per topic the messages and the "helped" rate: of the answers to "Did that help?"
 topic's advice, the share of yes. Writes usage.md (the tables) and usage.png (a chart).
 """
 import argparse
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from assistant.deployment import endpoints_file
 from assistant.review.conversations import ROOT, read_conversation, stored_conversations
 
 LANGUAGES = ("sv", "en")
@@ -130,7 +132,8 @@ def chart(figures: Dict[str, LanguageFigures], path: Path) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=30)
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument("--endpoints", type=Path, default=endpoints_file(os.environ),
+                        help="default: that of the profile ASSISTANT_PROFILE names")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "stats")
     args = parser.parse_args(argv)
     figures = usage(stored_conversations(args.endpoints), since=time.time() - args.days * 86400)

@@ -1,5 +1,4 @@
 """Start the action server and the Rasa server on free ports, as `make run` does."""
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -9,8 +8,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
+from assistant import deployment
 from bench.servers import Process, free_port, server_environment, start, write_endpoints
-from tests.conftest import ROOT
 
 STARTUP_TIMEOUT_SECONDS = 180
 
@@ -63,23 +62,17 @@ def bot(model_path, tmp_path_factory) -> Bot:
     chat_site_port, embedding_site_port = free_port(), free_port()
     endpoints = write_endpoints(workdir, actions_port)
     tracker_db = workdir / "conversations.db"
-    rasa = str(Path(sys.executable).with_name("rasa"))
-
-    actions = start(
-        "actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        workdir,
-    )
+    # As `make run` starts them, with the two pages' origins allowed.
+    env = deployment.server_environment(
+        {}, origins=[f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"])
+    actions = start("actions", deployment.action_server_command(actions_port), workdir, env)
     server = start(
         "rasa",
-        [rasa, "run", "--model", str(model_path), "--port", str(rasa_port),
-         "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-         # Debug logging writes every user message to the log: the privacy tests check
-         # that only masked text gets there.
-         "--debug",
-         "--credentials", str(ROOT / "credentials.yml"),
-         "--cors", f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
-        workdir, {**server_environment(), "CHAT_ALLOWED_ORIGINS":
-                  f"http://127.0.0.1:{chat_site_port} http://127.0.0.1:{embedding_site_port}"},
+        deployment.rasa_command(env, rasa_port, model_path, endpoints, interface="127.0.0.1")
+        # Debug logging writes every user message to the log: the privacy tests check that
+        # only masked text gets there.
+        + ["--debug"],
+        workdir, {**env, **server_environment()},
     )
     bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", endpoints, tracker_db,
               chat_site_port, embedding_site_port)

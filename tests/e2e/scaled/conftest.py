@@ -148,10 +148,10 @@ class Cluster:
     def stop_actions(self) -> None:
         self.actions.stop()
 
-    def start_instance(self, model: Path) -> Instance:
+    def start_instance(self, model: Path, workers: int = 1) -> Instance:
         port = free_port()
         process = start(f"rasa-{port}", deployment.rasa_command(self.env, port, model, interface="127.0.0.1"),
-                        self.workdir, {**self.env, **server_environment(),
+                        self.workdir, {**self.env, **server_environment(), "SANIC_WORKERS": str(workers),
                                        "CHAT_RATE_LIMIT_PER_SENDER": str(RATE_LIMIT_PER_SENDER)})
         instance = Instance(f"http://127.0.0.1:{port}", process)
         self.instances.append(instance)
@@ -203,7 +203,8 @@ def require_services() -> None:
 
 @pytest.fixture(scope="session")
 def cluster(model_path, tmp_path_factory):
-    """An action server and two Rasa instances of the scaled profile, sharing one database."""
+    """An action server (two workers) and two Rasa instances of the scaled profile, the second
+    with two Sanic workers, sharing one database and Redis."""
     require_services()
     run = uuid.uuid4().hex[:12]
     postgres, redis = PortProxy(POSTGRES), PortProxy(REDIS)
@@ -214,8 +215,11 @@ def cluster(model_path, tmp_path_factory):
     cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), env["POSTGRES_DB"], postgres, redis, actions_port)
     try:
         cluster.start_actions()
-        first, second = cluster.start_instance(model_path), cluster.start_instance(model_path)
+        first, second = cluster.start_instance(model_path), cluster.start_instance(model_path, workers=2)
         cluster.wait_until_answering([first, second])
+        # Each worker loads the model before it serves; the second may still be loading.
+        _wait(lambda: second.process.log.read_text(errors="replace").count("Rasa server is up and running.") >= 2,
+              [second.process], "The second worker")
         yield cluster
     finally:
         for instance in cluster.instances:

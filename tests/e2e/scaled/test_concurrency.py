@@ -30,6 +30,9 @@ def test_two_instances_answer_alternating_messages_as_one_server_does(cluster, b
         for n, script in enumerate(SCRIPTS)
     }
     assert len(SCRIPTS) >= 40 and any(len(script.messages) > 1 for script in SCRIPTS)
+    # Rasa runs the second instance's two workers (with the in-memory lock store it would
+    # silently run one): each has loaded the model and says so.
+    assert second.process.log.read_text(errors="replace").count("Rasa server is up and running.") == 2
 
     def conversation(number: int) -> Tuple[str, List[list]]:
         script = SCRIPTS[number]

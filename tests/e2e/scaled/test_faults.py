@@ -61,6 +61,11 @@ def test_store_out_of_reach_gives_a_clear_503_and_nothing_is_lost_or_reset(servi
     getattr(cluster, service).restore()
 
     assert cluster.stored(sender) == stored_before
+    # The connections the cut closed are replaced as they are used: nothing fails once the
+    # service is back, on any instance or worker (the second instance has two).
+    for n in range(4):
+        for instance in (first, second):
+            assert instance.post(f"{sender}-after-{n}", "hej").status_code == 200
     # Sent again, the message is answered from where the conversation was: the advice ran out.
     assert_handoff(second.say(sender, NO), "sv")
     assert cluster.user_texts(sender) == [SMS_CODE, NO]
