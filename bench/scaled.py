@@ -28,12 +28,13 @@ from assistant import deployment
 from bench import report
 from bench.conversations import scripts
 from bench.load import conversations
-from bench.servers import (ROOT, Process, _wait_for, drop_database, free_port, scaled_environment,
-                           server_environment, start, write_endpoints)
+from bench.servers import (ROOT, Process, _tree, _wait_for, cpu_seconds, drop_database, free_port,
+                           scaled_environment, server_environment, start, write_endpoints)
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
 REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
 MODEL = ROOT / "models" / "assistant.tar.gz"
+UP_AND_RUNNING = "Rasa server is up and running."  # logged by each worker once it serves
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,21 @@ def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
             _wait_for(lambda: bool(requests.post(url, json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"},
                                                  timeout=60).json()),
                       [actions, process], f"{layout.name}: the Rasa server")
+            # Each worker loads the model before it serves: the first answer comes while the
+            # others still load, taking the CPU the load would get.
+            _wait_for(lambda: process.log.read_text(errors="replace").count(UP_AND_RUNNING) >= layout.workers,
+                      [process], f"{layout.name}: every worker")
         story_scripts = scripts(ROOT / "tests" / "stories")
         results = []
+        workers = [pid for process in instances for pid in _tree(process.popen.pid)
+                   if not Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         for label, users, seconds, pause in loads:
             _log(f"{layout.name}: {label}")
+            before = [cpu_seconds(pid) for pid in workers]
             result = asyncio.run(conversations(urls, story_scripts, users, seconds, pause_seconds=pause, label=label))
-            results.append(report.load_summary(result))
+            # How evenly the Rasa processes shared the work: CPU seconds of each during the load.
+            cpu = [round(cpu_seconds(pid) - start, 1) for pid, start in zip(workers, before)]
+            results.append({**report.load_summary(result), "worker_cpu_seconds": cpu})
         return {"layout": layout.name, "load": results,
                 "rasa_peak_mib": round(sum(p.peak_rss_mib() for p in instances)),
                 "actions_peak_mib": round(actions.peak_rss_mib())}
@@ -113,12 +123,14 @@ def markdown(results: Dict) -> str:
         "",
     ]
     labels = [load["label"] for load in results["layouts"][0]["load"]]
-    header = "| Layout | " + " | ".join(f"{label}: msg/s | p95 | errors" for label in labels) + " | Peak RSS, Rasa |"
-    lines += [header, "|---" * (2 + 3 * len(labels)) + "|"]
+    header = ("| Layout | " + " | ".join(f"{label}: msg/s | p95 | errors | CPU s per Rasa process" for label in labels)
+              + " | Peak RSS, Rasa |")
+    lines += [header, "|---" * (2 + 4 * len(labels)) + "|"]
     for layout in results["layouts"]:
         cells = []
         for load in layout["load"]:
-            cells += [f"{load['per_second']}", f"{load['p95']}", f"{sum(load['errors'].values())}"]
+            cells += [f"{load['per_second']}", f"{load['p95']}", f"{sum(load['errors'].values())}",
+                      " / ".join(str(c) for c in load.get("worker_cpu_seconds", []))]
         lines.append(f"| {layout['layout']} | " + " | ".join(cells) + f" | {layout['rasa_peak_mib']} MiB |")
     return "\n".join(lines) + "\n"
 
@@ -127,6 +139,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "SCALED.md")
+    parser.add_argument("--only", default="", help="only the layouts whose name contains this")
     args = parser.parse_args(argv)
     for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
         if not deployment.reachable(host, port):
@@ -134,7 +147,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
     loads = QUICK_LOAD if args.quick else FULL_LOAD
     with tempfile.TemporaryDirectory(prefix="bench-scaled-") as temporary:
-        layouts = [measure(layout, loads, Path(temporary)) for layout in LAYOUTS]
+        layouts = [measure(layout, loads, Path(temporary)) for layout in LAYOUTS if args.only in layout.name]
     results = {"machine": report.machine(), "quick": args.quick, "layouts": layouts}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
