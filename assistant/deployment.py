@@ -22,6 +22,8 @@ Both profiles:
     RASA_ENABLE_API=true   Rasa's HTTP API (off by default), only with RASA_API_TOKEN or
                            RASA_JWT_SECRET set: it can read and rewrite every conversation
     CHAT_RATE_LIMIT_*      see assistant/channels/rate_limit.py
+    ACTION_SERVER_TIMEOUT_SECONDS  how long an action may take before the user gets an apology
+                           with the support phone number (10; assistant/reliability.py)
 
 The tests and `make bench` start their servers with the same commands and environment
 (`rasa_command`, `action_server_command`, `server_environment`).

@@ -9,7 +9,9 @@
 - Starting with a store Rasa cannot create: Rasa logs an error and keeps the conversations in
   memory. Here the server does not start, and says why.
 - The action server. When it cannot run an action (stopped, restarting, overloaded), Rasa
-  logs the error and the user gets no answer at all. Here the user gets
+  logs the error and the user gets no answer at all; when it hangs, Rasa waits five minutes
+  for it. Here it waits ACTION_SERVER_TIMEOUT_SECONDS (10; the actions take milliseconds),
+  and the user gets
   `utter_technical_problem` (domain.yml): an apology and the phone number of technical
   support. The conversation goes on; the next message is answered normally as soon as the
   action server is back. A session that cannot start through the project's
@@ -19,11 +21,13 @@ Applied in the Rasa server only (assistant/rasa_patches.py).
 """
 import asyncio
 import logging
+import os
 from typing import Any, List
 
 logger = logging.getLogger(__name__)
 
 TECHNICAL_PROBLEM_RESPONSE = "utter_technical_problem"
+DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS = 10
 
 
 def is_outage(error: BaseException) -> bool:
@@ -81,6 +85,9 @@ def _apologise_when_the_action_server_fails() -> None:
     from rasa.shared.exceptions import RasaException
 
     rasa_run = rasa_action.RemoteAction.run
+    # RemoteAction.run passes this module-level name as the request's timeout.
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = float(
+        os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS))
 
     async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List:
         try:

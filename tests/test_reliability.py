@@ -1,0 +1,48 @@
+"""A custom action the action server does not run in time ends in an apology with the phone
+number of technical support (assistant/reliability.py), not in silence or a five-minute wait."""
+import asyncio
+import socket
+import time
+
+from rasa.core.actions import action as rasa_action
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from assistant import rasa_patches, reliability
+from tests.conftest import ROOT
+
+rasa_patches.apply()
+
+
+def run_handoff(url, language):
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("someone", [UserUttered("hej"), SlotSet("language", language)])
+    action = rasa_action.RemoteAction("action_handoff_to_support", EndpointConfig(url))
+    return asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                                  tracker, domain))
+
+
+def test_the_action_server_waits_ten_seconds_by_default_not_five_minutes():
+    assert rasa_action.DEFAULT_REQUEST_TIMEOUT == reliability.DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS == 10
+
+
+def test_a_hung_action_server_ends_in_an_apology_in_the_conversations_language(monkeypatch):
+    monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        started = time.monotonic()
+        events = run_handoff(f"http://127.0.0.1:{silent.getsockname()[1]}/webhook", "en")
+        assert time.monotonic() - started < 5
+    [said] = [event for event in events if isinstance(event, BotUttered)]
+    assert "0771-235 235" in said.text and said.text.startswith("I'm sorry, something went wrong")
+
+
+def test_a_stopped_action_server_ends_in_an_apology():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/webhook"  # nothing listens there
+    [said] = [event for event in run_handoff(url, "sv") if isinstance(event, BotUttered)]
+    assert "0771-235 235" in said.text and said.text.startswith("Förlåt, något gick fel hos oss")
