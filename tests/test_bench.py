@@ -25,3 +25,24 @@ def test_the_benchmark_runs_and_writes_its_report(model_path, tmp_path):
     assert ours["memory_mib"]["rasa_peak"] > 0
     # The profile of the server under load, with its functions listed.
     assert "| share | function |" in (tmp_path / "PROFILE.md").read_text(encoding="utf-8")
+
+
+def test_the_scaled_benchmark_runs_every_layout_and_writes_its_report(model_path, tmp_path):
+    from tests.e2e.scaled.conftest import require_services
+
+    require_services()
+    report = tmp_path / "SCALED.md"
+    finished = subprocess.run([sys.executable, "-m", "bench.scaled", "--quick", "--out", str(report)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-3000:]
+
+    results = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    layouts = {layout["layout"]: layout for layout in results["layouts"]}
+    assert len(layouts) == 4 and "2 instances x 1 worker" in report.read_text(encoding="utf-8")
+    for name, layout in layouts.items():
+        for load in layout["load"]:
+            assert load["answered"] > 0 and load["errors"] == {}, (name, load)
+    # Two workers, and two instances, are two Rasa processes that both did work.
+    for name in ("scaled: 1 instance x 2 workers", "scaled: 2 instances x 1 worker"):
+        cpu = layouts[name]["load"][0]["worker_cpu_seconds"]
+        assert len(cpu) == 2 and min(cpu) > 0, (name, cpu)
