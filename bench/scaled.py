@@ -28,7 +28,7 @@ from assistant import deployment
 from bench import report
 from bench.conversations import scripts
 from bench.load import conversations
-from bench.servers import (ROOT, Process, _tree, _wait_for, cpu_seconds, drop_database, free_port,
+from bench.servers import (ROOT, Process, _tree, wait_for, cpu_seconds, drop_database, free_port,
                            scaled_environment, server_environment, start, write_endpoints)
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
@@ -74,7 +74,7 @@ def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
     env = {**env, **server_environment()}  # the Rasa server's own settings
     instances: List[Process] = []
     try:
-        _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
                   [actions], "The action server")
         urls = []
         for _ in range(layout.instances):
@@ -83,12 +83,12 @@ def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
                 env, port, MODEL, endpoints=endpoints, interface="127.0.0.1"), workdir, env))
             urls.append(f"http://127.0.0.1:{port}/webhooks/rest/webhook")
         for url, process in zip(urls, instances):
-            _wait_for(lambda: bool(requests.post(url, json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"},
+            wait_for(lambda: bool(requests.post(url, json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"},
                                                  timeout=60).json()),
                       [actions, process], f"{layout.name}: the Rasa server")
             # Each worker loads the model before it serves: the first answer comes while the
             # others still load, taking the CPU the load would get.
-            _wait_for(lambda: process.log.read_text(errors="replace").count(UP_AND_RUNNING) >= layout.workers,
+            wait_for(lambda: process.log.read_text(errors="replace").count(UP_AND_RUNNING) >= layout.workers,
                       [process], f"{layout.name}: every worker")
         story_scripts = scripts(ROOT / "tests" / "stories")
         results = []

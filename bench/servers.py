@@ -165,12 +165,14 @@ class Servers:
         self.actions.stop()
 
 
-def _wait_for(check, processes: List[Process], what: str) -> None:
+def wait_for(check, processes: List[Process], what: str) -> None:
+    """Until `check()` is true (a connection refused or a reply that is no JSON count as not
+    yet); RuntimeError, with the end of the log, if a process stops or it takes too long."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         for process in processes:
             if process.popen.poll() is not None:
-                raise RuntimeError(f"{process.name} stopped while starting:\n"
+                raise RuntimeError(f"{what}: {process.name} stopped while starting:\n"
                                    + process.log.read_text(errors="replace")[-3000:])
         try:
             if check():
@@ -178,7 +180,8 @@ def _wait_for(check, processes: List[Process], what: str) -> None:
         except (requests.ConnectionError, ValueError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{what} did not start within {STARTUP_TIMEOUT_SECONDS} s")
+    raise RuntimeError(f"{what} did not start within {STARTUP_TIMEOUT_SECONDS} s:\n"
+                       + processes[-1].log.read_text(errors="replace")[-3000:])
 
 
 def start_servers(model: Path, workdir: Path, stock: bool = False) -> Servers:
@@ -198,7 +201,7 @@ def start_servers(model: Path, workdir: Path, stock: bool = False) -> Servers:
         env = {**deployment.server_environment({}), **server_environment()}
         command = deployment.rasa_command(env, rasa_port, model, endpoints, interface="127.0.0.1")
     actions = start("actions", deployment.action_server_command(actions_port), workdir)
-    _wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
+    wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
               [actions], "The action server")
     launched = time.monotonic()
     rasa = start("rasa", command, workdir, env)
@@ -210,7 +213,7 @@ def start_servers(model: Path, workdir: Path, stock: bool = False) -> Servers:
         return reply.ok and bool(reply.json())
 
     try:
-        _wait_for(answers, [actions, rasa], "The Rasa server")
+        wait_for(answers, [actions, rasa], "The Rasa server")
     except Exception:
         rasa.stop()
         actions.stop()

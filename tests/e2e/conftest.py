@@ -1,5 +1,4 @@
 """Start the action server and the Rasa server on free ports, as `make run` does."""
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,9 +8,7 @@ import pytest
 import requests
 
 from assistant import deployment
-from bench.servers import Process, free_port, server_environment, start, write_endpoints
-
-STARTUP_TIMEOUT_SECONDS = 180
+from bench.servers import Process, free_port, server_environment, start, wait_for, write_endpoints
 
 
 @dataclass
@@ -41,18 +38,17 @@ class Bot:
         return response.json()
 
 
+def started(check, processes: List[Process], what: str) -> None:
+    """bench.servers.wait_for, failing the test with the server's log."""
+    try:
+        wait_for(check, processes, what)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
 def _wait_until_answering(bot: Bot, processes: List[Process]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if any(p.popen.poll() is not None for p in processes):
-            break
-        try:
-            if bot.post({"sender": f"probe-{uuid.uuid4()}", "message": "/greet"}).json():
-                return
-        except (requests.ConnectionError, ValueError):
-            pass
-        time.sleep(1)
-    pytest.fail("The servers did not start:\n" + bot.server_log.read_text(errors="replace")[-4000:])
+    started(lambda: bool(bot.post({"sender": f"probe-{uuid.uuid4()}", "message": "/greet"}).json()),
+            processes, "The servers")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import requests
 from assistant import deployment
 from bench.servers import free_port, start
 from tests.conftest import ROOT
+from tests.e2e.conftest import started
 from tests.e2e.test_rest_conversations import assert_handoff, joined
 
 pytestmark = pytest.mark.e2e
@@ -37,15 +38,7 @@ def guarded(model_path, tmp_path_factory, bot):
                                                        interface="127.0.0.1"),
                     workdir, {**env, **deployment.server_settings_file()})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and process.popen.poll() is None:
-        try:
-            if requests.get(f"{url}/webhooks/rest/", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("The server did not start:\n" + process.log.read_text(errors="replace")[-3000:])
+    started(lambda: requests.get(f"{url}/webhooks/rest/", timeout=2).ok, [process], "The guarded server")
     yield url
     process.stop()
 

@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,10 @@ import requests
 
 from assistant import deployment
 from bench.servers import Process, drop_database, free_port, scaled_environment, server_environment, start
+from tests.e2e.conftest import started
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
 REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
-STARTUP_TIMEOUT_SECONDS = 180
 # Small enough for a test to reach, large enough for every conversation of the other tests.
 RATE_LIMIT_PER_SENDER = 12
 RATE_LIMIT_WINDOW_SECONDS = 10
@@ -142,7 +141,7 @@ class Cluster:
     def start_actions(self) -> None:
         self.actions = start("actions", deployment.action_server_command(self.actions_port),
                              self.workdir, self.env)
-        _wait(lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
+        started(lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
               [self.actions], "The action server")
 
     def stop_actions(self) -> None:
@@ -159,7 +158,7 @@ class Cluster:
 
     def wait_until_answering(self, instances: List[Instance]) -> None:
         for instance in instances:
-            _wait(lambda: bool(instance.post(f"probe-{uuid.uuid4()}", "/greet").json()),
+            started(lambda: bool(instance.post(f"probe-{uuid.uuid4()}", "/greet").json()),
                   [instance.process, self.actions], f"The Rasa server at {instance.url}")
 
     def stored(self, sender: str) -> List[Tuple[str, Dict]]:
@@ -176,22 +175,6 @@ class Cluster:
 
     def user_texts(self, sender: str) -> List[str]:
         return [data["text"] for kind, data in self.stored(sender) if kind == "user"]
-
-
-def _wait(check, processes: List[Process], what: str) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.popen.poll() is not None:
-                pytest.fail(f"{what}: {process.name} stopped while starting:\n"
-                            + process.log.read_text(errors="replace")[-3000:])
-        try:
-            if check():
-                return
-        except (requests.ConnectionError, ValueError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{what} did not start within {STARTUP_TIMEOUT_SECONDS} s")
 
 
 def require_services() -> None:
@@ -218,7 +201,7 @@ def cluster(model_path, tmp_path_factory):
         first, second = cluster.start_instance(model_path), cluster.start_instance(model_path, workers=2)
         cluster.wait_until_answering([first, second])
         # Each worker loads the model before it serves; the second may still be loading.
-        _wait(lambda: second.process.log.read_text(errors="replace").count("Rasa server is up and running.") >= 2,
+        started(lambda: second.process.log.read_text(errors="replace").count("Rasa server is up and running.") >= 2,
               [second.process], "The second worker")
         yield cluster
     finally:
