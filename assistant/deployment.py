@@ -108,9 +108,7 @@ def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] 
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
     }
     if profile(env) == "scaled":
-        for name, value in SCALED_DEFAULTS.items():
-            env.setdefault(name, value)
-        env.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+        use_profile_settings(env)
         env.setdefault(
             "CHAT_RATE_LIMIT_REDIS_URL",
             f"redis://:{env['REDIS_PASSWORD']}@{env['REDIS_HOST']}:{env['REDIS_PORT']}/{env['REDIS_DB']}",
@@ -166,10 +164,9 @@ def check_services(env: Mapping[str, str]) -> None:
     """The scaled profile's services answer, or one line says which does not."""
     if profile(env) != "scaled":
         return
-    for name, host, port in (("PostgreSQL", env["POSTGRES_HOST"], env["POSTGRES_PORT"]),
-                             ("Redis", env["REDIS_HOST"], env["REDIS_PORT"])):
+    for name, prefix in (("PostgreSQL", "POSTGRES"), ("Redis", "REDIS")):
+        host, port = env[f"{prefix}_HOST"], env[f"{prefix}_PORT"]
         if not reachable(host, int(port)):
-            prefix = name.upper() if name == "Redis" else "POSTGRES"
             raise ConfigurationError(
                 f"{name} is not reachable at {host}:{port}: start it, or point "
                 f"{prefix}_HOST and {prefix}_PORT at one that runs."
