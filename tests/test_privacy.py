@@ -1,6 +1,11 @@
-"""Personal data in user messages is masked before Rasa stores or logs it."""
+"""Personal data in user messages is masked before Rasa stores or logs it, however it is
+typed, in time linear in the text."""
+import re
+import time
+
 import pytest
 
+from assistant import privacy
 from assistant.privacy import EMAIL, PERSONAL_NUMBER, PHONE, mask_personal_data
 
 
@@ -70,6 +75,54 @@ def test_phone_numbers_are_masked(number):
     )
 
 
+# As phones, word processors and other keyboards write them (the issue: "19850312–4432" was
+# stored in clear). Also used by the end-to-end test of the store and the log.
+TYPED_VARIANTS = [
+    ("19850312–4432", PERSONAL_NUMBER),  # en dash
+    ("19850312—4432", PERSONAL_NUMBER),  # em dash
+    ("19850312‐4432", PERSONAL_NUMBER),  # Unicode hyphen
+    ("19850312‑4432", PERSONAL_NUMBER),  # non-breaking hyphen
+    ("19850312‒4432", PERSONAL_NUMBER),  # figure dash
+    ("19850312−4432", PERSONAL_NUMBER),  # minus sign
+    ("19850312 - 4432", PERSONAL_NUMBER),  # spaced dash
+    ("19850312 – 4432", PERSONAL_NUMBER),  # spaced en dash
+    ("850312 -4432", PERSONAL_NUMBER),
+    ("19850312.4432", PERSONAL_NUMBER),  # a dot
+    ("850312.4432", PERSONAL_NUMBER),
+    ("19850312 4432", PERSONAL_NUMBER),  # no-break space
+    ("１９８５０３１２－４４３２", PERSONAL_NUMBER),  # full-width digits and hyphen
+    ("198503１２-4432", PERSONAL_NUMBER),  # half full-width, as an input method may leave it
+    ("19850372–4432", PERSONAL_NUMBER),  # samordningsnummer (day 12 + 60), en dash
+    ("850372 - 4432", PERSONAL_NUMBER),  # samordningsnummer, spaced
+    ("070–123 45 67", PHONE),  # en dash
+    ("070 – 123 45 67", PHONE),
+    ("070—1234567", PHONE),
+    ("+46 70−123 45 67", PHONE),  # minus sign
+    ("＋46 70 123 45 67", PHONE),  # full-width plus
+    ("０７０-１２３ ４５ ６７", PHONE),  # full-width digits
+    ("070.123.45.67", PHONE),
+    ("070 123 45 67", PHONE),  # narrow no-break spaces
+    ("٠٧٠١٢٣٤٥٦٧", PHONE),  # Arabic-Indic digits
+    ("08–123 456 78", PHONE),
+    ("दीपक@उदाहरण.भारत", EMAIL),  # Devanagari, with its vowel signs (not word characters)
+    ("Δοκιμή@παράδειγμα.δοκιμή", EMAIL),
+    ("用户@例子.广告", EMAIL),
+    ("josé.garcía@correo.es", EMAIL),
+    ("ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", EMAIL),  # full-width
+    ("anna+migr@sub.example.co.uk", EMAIL),
+]
+
+
+@pytest.mark.parametrize("typed, placeholder", TYPED_VARIANTS)
+def test_personal_data_is_masked_however_it_is_typed(typed, placeholder):
+    assert mask_personal_data(f"hej, {typed} funkar inte") == f"hej, {placeholder} funkar inte"
+
+
+def test_only_the_masked_span_changes_around_unicode_text():
+    assert mask_personal_data("Är «19850312–4432» rätt? ＯＫ") == f"Är «{PERSONAL_NUMBER}» rätt? ＯＫ"
+    assert mask_personal_data("mejl: (anna@example.se), tack") == f"mejl: ({EMAIL}), tack"
+
+
 def test_ten_digits_from_07_count_as_a_mobile_number():
     # 0701234567 is also a valid-looking personnummer (born 2007-01-23), but typed in a chat
     # it is far more often a mobile number; with a dash it is a personnummer.
@@ -92,6 +145,48 @@ def test_several_kinds_in_one_message_are_all_masked():
 def test_text_without_personal_data_is_unchanged():
     text = "Jag får ingen sms-kod från MIGR, vad gör jag? 3D-Secure fungerar inte heller."
     assert mask_personal_data(text) == text
+    text = "Ärendet 2024–05–17 – svar inom 30 minuter, kl. 10.30 – 11.00 ＯＫ?"
+    assert mask_personal_data(text) == text
+
+
+# Shapes that make a backtracking regex slow when a pattern can restart inside a long run.
+ADVERSARIAL = {
+    "word characters": "a",
+    "word and dot": "a.",
+    "digits": "1",
+    "digits and separators": "1-2 3.4–",
+    "spaced digits": "1 ",
+    "at signs": "@",
+    "word and at sign": "a@",
+    "email-like": "a.b@c.",
+    "personnummer-like": "19850312–4432 ",
+    "full-width digits": "１",
+    "mixed": "a1@.-–+ (",
+}
+PATTERNS = {"email": privacy._EMAIL, "personnummer": privacy._PERSONAL_NUMBER, "phone": privacy._PHONE,
+            "all of the masking": None}
+
+
+def _seconds(pattern, text):
+    work = (lambda: mask_personal_data(text)) if pattern is None else (lambda: pattern.sub("", text))
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("shape", ADVERSARIAL)
+def test_every_pattern_takes_time_linear_in_the_text(pattern, shape):
+    unit = ADVERSARIAL[shape]
+    small, large = ((unit * (size // len(unit) + 1))[:size] for size in (8 * 1024, 64 * 1024))
+    if PATTERNS[pattern] is not None:
+        small, large = privacy._folded(small), privacy._folded(large)
+    took_small, took_large = _seconds(PATTERNS[pattern], small), _seconds(PATTERNS[pattern], large)
+    # Eight times the text: linear work takes about eight times as long, quadratic 64 times.
+    assert took_large < 20 * took_small + 0.005, (took_small, took_large)
 
 
 def test_the_classifiers_read_a_message_without_the_placeholders():

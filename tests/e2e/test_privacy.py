@@ -1,5 +1,6 @@
 """Personal data typed into the chat leaves no trace in the SQLite tracker store or the
-server's (debug) log, over REST and over socket.io, and the assistant still understands."""
+server's (debug) log, over REST and over socket.io, however it is typed, and the assistant
+still understands; a sender id that is personal data is not stored either."""
 import asyncio
 import json
 import sqlite3
@@ -9,8 +10,10 @@ from typing import List, Tuple
 import pytest
 import socketio
 
+from assistant.channels.edge import HASHED_SENDER_PREFIX
 from assistant.privacy import EMAIL, PERSONAL_NUMBER, PHONE
 from tests.e2e.conftest import Bot
+from tests.test_privacy import TYPED_VARIANTS
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +31,18 @@ def user_texts_in_store(bot: Bot, sender: str) -> List[str]:
 
 
 def everything_stored(bot: Bot) -> str:
+    """Every stored event and sender id, with JSON's \\u escapes decoded (a personnummer typed
+    with an en dash is stored as 19850312\\u20134432)."""
     with sqlite3.connect(bot.tracker_db) as db:
-        return "\n".join(data for (data,) in db.execute("SELECT data FROM events"))
+        rows = db.execute("SELECT sender_id, data FROM events").fetchall()
+    return "\n".join(f"{sender} {json.dumps(json.loads(data), ensure_ascii=False)}" for sender, data in rows)
+
+
+def assert_nowhere(bot: Bot, items: List[str]) -> None:
+    stored, log = everything_stored(bot), bot.server_log.read_text(errors="replace")
+    for item in items:
+        assert item not in stored, f"{item} is in the tracker store"
+        assert item not in log, f"{item} is in the server log"
 
 
 async def talk_over_socketio(bot: Bot, texts: List[str]) -> Tuple[str, List[dict]]:
@@ -76,11 +89,49 @@ def test_personal_data_is_masked_before_it_is_stored_or_logged(bot):
         f"min e-post är {EMAIL} och mitt nummer {PHONE}, jag får inget mejl"
     )
 
-    stored, log = everything_stored(bot), bot.server_log.read_text(errors="replace")
-    assert f"mitt personnummer {PERSONAL_NUMBER}" in log  # the debug log does show user text
-    for item in PERSONAL_DATA:
-        assert item not in stored, f"{item} is in the tracker store"
-        assert item not in log, f"{item} is in the server log"
+    assert f"mitt personnummer {PERSONAL_NUMBER}" in bot.server_log.read_text(errors="replace")  # debug log: user text
+    assert_nowhere(bot, PERSONAL_DATA)
+
+
+def test_personal_data_typed_as_phones_and_word_processors_write_it_is_masked_too(bot):
+    variants = [typed for typed, _ in TYPED_VARIANTS]
+    over_rest, over_socketio = variants[::2], variants[1::2]
+    for typed in over_rest:
+        sender = f"variants-{uuid.uuid4()}"
+        assert bot.say(sender, f"jag skrev {typed} men det blir fel")
+        [stored] = user_texts_in_store(bot, sender)
+        assert stored.startswith("jag skrev [") and stored.endswith("] men det blir fel"), stored
+    session, answers = asyncio.run(talk_over_socketio(bot, [f"mitt är {typed}, inget mejl" for typed in over_socketio]))
+    assert len(answers) == len(over_socketio)
+    assert all("]" in text and typed not in text for text, typed in zip(user_texts_in_store(bot, session), over_socketio))
+    assert_nowhere(bot, variants)
+
+
+def test_a_sender_id_that_is_personal_data_is_never_stored_and_still_one_conversation(bot):
+    sender = f"anna.{uuid.uuid4().hex[:8]}@example.se"
+    assert "skräppost" in " ".join(r.get("text", "") for r in bot.say(sender, "jag har inte fått något mejl"))
+    # The next message continues the same conversation: the no-email advice goes on.
+    assert "registrera dig på nytt" in " ".join(r.get("text", "") for r in bot.say(sender, "nej det hjälpte inte"))
+    with sqlite3.connect(bot.tracker_db) as db:
+        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
+    conversations = [user_texts_in_store(bot, s) for s in senders if s.startswith(HASHED_SENDER_PREFIX)]
+    assert ["jag har inte fått något mejl", "nej det hjälpte inte"] in conversations
+    assert_nowhere(bot, [sender])
+
+
+def test_odd_but_valid_text_is_answered_and_a_bad_sender_id_gets_a_clear_400(bot):
+    import requests
+
+    sender = f"odd-{uuid.uuid4()}"
+    # A lone UTF-16 surrogate, as JSON may carry it, is removed; the message is answered.
+    reply = requests.post(bot.webhook, data=f'{{"sender": "{sender}", "message": "jag f\\u00e5r ingen sms-kod\\ud800"}}',
+                          headers={"Content-Type": "application/json"}, timeout=30)
+    assert reply.status_code == 200 and "MIGR" in " ".join(r.get("text", "") for r in reply.json())
+    assert user_texts_in_store(bot, sender) == ["jag får ingen sms-kod"]
+    for bad_sender in ("a\\u0000b", "a\\ud800", "a\\u202eb"):
+        refused = requests.post(bot.webhook, data=f'{{"sender": "{bad_sender}", "message": "hej"}}',
+                                headers={"Content-Type": "application/json"}, timeout=30)
+        assert refused.status_code == 400 and "sender" in refused.json()["error"], bad_sender
 
 
 def test_socketio_caps_the_message_length_like_rest(bot):
