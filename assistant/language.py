@@ -82,6 +82,17 @@ def detect_language(text: str) -> Optional[str]:
     return None
 
 
+def reply_language(text: str, conversation: Optional[str], page: Optional[str]) -> Optional[str]:
+    """The language the assistant answers a message in: the message's own when it is clearly
+    Swedish or English (the NLU's LanguageDetector sets the conversation's `language` slot
+    from it), else the conversation's, else that of the page the chat is on; None if none
+    is known."""
+    for language in (detect_language(text), conversation, page):
+        if language in SUPPORTED_LANGUAGES:
+            return language
+    return None
+
+
 def _normalise(word: str) -> str:
     if word in _SWEDISH_WORDS or word in _ENGLISH_WORDS:
         return word

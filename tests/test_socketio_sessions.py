@@ -142,3 +142,20 @@ def test_only_configured_origins_may_connect(monkeypatch):
     monkeypatch.delenv("CHAT_ALLOWED_ORIGINS")
     channel.blueprint(lambda message: None)
     assert channel.sio.eio._cors_allowed_origins({"HTTP_ORIGIN": "http://localhost:8080"}) == []
+
+
+def test_a_message_over_the_cap_is_answered_in_the_chat_and_never_reaches_rasa(channel):
+    from assistant.channels.edge import REPLIES, TOO_LONG
+
+    server, received = channel
+    server.call("session_request", "sid", {})
+    session = session_of(server.confirmed("sid"))
+    server.call("user_uttered", "sid", {"message": "jag har inte fått något mejl " * 3000})
+    assert received == []
+    assert ("bot_uttered", {"text": REPLIES[TOO_LONG]["sv"]}, session) in server.emitted
+
+
+def test_text_is_cleaned_and_masked_before_rasa_sees_it(channel):
+    server, received = channel
+    server.call("user_uttered", "sid", {"message": "min kod\ud800 kom inte, 19850312–4432"})
+    assert received[0].text == "min kod kom inte, [personnummer]"

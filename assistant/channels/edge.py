@@ -1,31 +1,90 @@
-"""Checks and clean-up applied to every user message before Rasa sees it."""
+"""The edge: what every user message passes, whichever channel brings it, before Rasa sees it.
+
+Each step takes time linear in the input, the cheap ones come first, and no regex, mask or
+model ever reads more of a message than the length cap:
+
+1. `incoming` (and `parse_request` for a REST body): the request's shape, without reading the
+   text. A sender id that is not a short printable string is refused (HTTP 400); one that
+   looks like personal data (an email address, a phone or personal identity number) is
+   replaced by a keyed hash, so it is never stored while its conversation stays its own. The
+   message is measured first: over MAX_MESSAGE_LENGTH characters (leading and trailing space
+   aside) it is only marked too long; within the cap it is cleaned (control and format
+   characters, lone surrogates, runs of space).
+2. `Edge.admit`: the rate limits count the message, whatever comes of it. A message over a
+   limit or over the cap is refused with a reply in the language the assistant would answer
+   in; any other leaves with its personal data masked, for Rasa.
+
+The replies the channels give themselves, in both languages, are here too (REPLIES).
+"""
+import hashlib
+import hmac
+import logging
+import os
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from functools import lru_cache
+from typing import Any, Dict, Optional, Union
 
-from assistant.language import ENGLISH, SUPPORTED_LANGUAGES, detect_language
-from assistant.privacy import mask_personal_data
+from assistant.channels.rate_limit import RateLimiter
+from assistant.language import SUPPORTED_LANGUAGES, reply_language
+from assistant.privacy import looks_like_personal_data, mask_personal_data
+
+logger = logging.getLogger(__name__)
 
 # Long enough for any real question; short enough that no message costs noticeable CPU.
 MAX_MESSAGE_LENGTH = 1000
+# The most of a request (REST body, socket.io packet) a channel reads; larger gets HTTP 413.
+MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_LENGTH = 128
+# A sender id that looked like personal data is stored as this prefix and a keyed hash.
+HASHED_SENDER_PREFIX = "hashed-"
 
-# Control and format characters (C0/C1 controls, zero-width and direction marks) carry no
-# meaning for the NLU; line breaks and tabs become plain spaces.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control and format characters (C0/C1 controls, zero-width and direction marks) and lone
+# UTF-16 surrogates (valid JSON, but no text: storing or logging one fails) carry no meaning
+# for the NLU; line breaks and tabs become plain spaces.
+_UNPRINTABLE = "\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff"
+_CONTROL = re.compile(f"[{_UNPRINTABLE}]")
 _SPACES = re.compile(r"\s+")
+# Random ids in a sender id (UUIDs, runs of 12 or more hex digits with a letter) are no one's
+# personal data, though their digits may look like a date and four more; about one UUID in
+# 140 would otherwise be hashed for nothing. Personal data has no hex letters.
+_RANDOM_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|(?<![0-9a-zA-Z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{12,}(?![0-9a-zA-Z])"
+)
 
-TOO_LONG_REPLY = {
-    "sv": (
-        f"Ditt meddelande är för långt för mig. Beskriv gärna problemet kortare, "
-        f"med högst {MAX_MESSAGE_LENGTH} tecken."
-    ),
-    "en": (
-        f"Your message is too long for me. Please describe the problem more briefly, "
-        f"in at most {MAX_MESSAGE_LENGTH} characters."
-    ),
+TOO_LONG, TOO_FAST = "too long", "too fast"
+
+REPLIES: Dict[str, Dict[str, str]] = {
+    TOO_LONG: {
+        "sv": f"Ditt meddelande är för långt för mig. Beskriv gärna problemet kortare, "
+              f"med högst {MAX_MESSAGE_LENGTH} tecken.",
+        "en": f"Your message is too long for me. Please describe the problem more briefly, "
+              f"in at most {MAX_MESSAGE_LENGTH} characters.",
+    },
+    TOO_FAST: {
+        "sv": "Du skickar meddelanden snabbare än jag hinner svara. Vänta en liten stund och skicka sedan igen.",
+        "en": "You are sending messages faster than I can answer. Please wait a moment, then send it again.",
+    },
+    "unavailable": {
+        "sv": "Assistenten är tillfälligt otillgänglig och ditt meddelande har inte kommit fram. Skicka det gärna igen om en stund.",
+        "en": "The assistant is temporarily unavailable and your message did not get through. Please send it again in a moment.",
+    },
+    "failed": {
+        "sv": "Assistenten kunde inte svara just nu och ditt meddelande har inte kommit fram. Försök gärna igen.",
+        "en": "The assistant could not answer just now and your message did not get through. Please try again.",
+    },
 }
+
+
+def reply(kind: str, language: Optional[str]) -> str:
+    """One of REPLIES in the language, or in both when the language is not known."""
+    texts = REPLIES[kind]
+    if language in texts:
+        return texts[language]
+    return "\n\n".join(texts[known] for known in SUPPORTED_LANGUAGES)
 
 
 class BadRequest(ValueError):
@@ -35,10 +94,22 @@ class BadRequest(ValueError):
 @dataclass(frozen=True)
 class IncomingMessage:
     sender: str
+    # Cleaned; if the message is too long, only its first MAX_MESSAGE_LENGTH characters as
+    # sent, to tell its language by.
     text: str
     metadata: Dict[str, Any]
-    # Given instead of an answer, without the NLU seeing the text: the message is too long.
-    refusal: Optional[str] = None
+    too_long: bool = False
+
+    @property
+    def page_language(self) -> Optional[str]:
+        return self.metadata.get("language")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # TOO_LONG or TOO_FAST
+    text: str  # what the user is told
+    retry_after: int = 0  # seconds, for TOO_FAST
 
 
 def clean_text(text: str) -> str:
@@ -48,24 +119,37 @@ def clean_text(text: str) -> str:
 
 
 def parse_request(body: Any) -> IncomingMessage:
-    """Validate a REST request body and return the message with its text cleaned and its
-    personal data masked, so that neither the tracker store nor any log ever holds it."""
+    """A REST request body, checked (BadRequest says what is wrong)."""
     if not isinstance(body, dict):
         raise BadRequest('Send a JSON object like {"sender": "...", "message": "..."}.')
-    sender = body.get("sender")
+    return incoming(conversation_id(body.get("sender")), body.get("message"),
+                    page_metadata(body.get("metadata")))
+
+
+def incoming(sender: str, message: Any, metadata: Dict[str, Any]) -> IncomingMessage:
+    if not isinstance(message, str):
+        raise BadRequest('"message" must be a string.')
+    if len(message) > MAX_MESSAGE_LENGTH and len(message.strip()) > MAX_MESSAGE_LENGTH:
+        return IncomingMessage(sender, message[:MAX_MESSAGE_LENGTH], metadata, too_long=True)
+    text = clean_text(message)
+    if not text:
+        raise BadRequest('"message" is empty; write a question or choose a button.')
+    return IncomingMessage(sender, text, metadata)
+
+
+def conversation_id(sender: Any) -> str:
+    """The tracker's sender id for a client's `sender`."""
     if not isinstance(sender, str) or not sender.strip():
         raise BadRequest('"sender" must be a non-empty string that identifies the conversation.')
     if len(sender) > MAX_SENDER_LENGTH:
         raise BadRequest(f'"sender" may be at most {MAX_SENDER_LENGTH} characters.')
-    message = body.get("message")
-    if not isinstance(message, str):
-        raise BadRequest('"message" must be a string.')
-    typed = clean_text(message)
-    if not typed:
-        raise BadRequest('"message" is empty; write a question or choose a button.')
-    metadata = page_metadata(body.get("metadata"))
-    return IncomingMessage(sender=sender, text=mask_personal_data(typed), metadata=metadata,
-                           refusal=too_long_reply(typed, metadata.get("language")))
+    if _CONTROL.search(sender):
+        raise BadRequest('"sender" may not hold control characters; use a random id such as a UUID.')
+    # Hashed ids are hashed again, so no client can name someone else's hashed conversation.
+    if sender.startswith(HASHED_SENDER_PREFIX) or looks_like_personal_data(_RANDOM_ID.sub(" ", sender)):
+        digest = hmac.new(_sender_key(), sender.encode("utf-8"), hashlib.sha256).hexdigest()
+        return HASHED_SENDER_PREFIX + digest[:32]
+    return sender
 
 
 def page_metadata(metadata: Any) -> Dict[str, Any]:
@@ -78,12 +162,62 @@ def page_metadata(metadata: Any) -> Dict[str, Any]:
     return {"language": language} if language in SUPPORTED_LANGUAGES else {}
 
 
-def too_long_reply(typed: str, page_language: Optional[str]) -> Optional[str]:
-    """The reply to a message over the length cap, in its language; None if within the cap.
-    The cap applies to the cleaned text as typed: masking may lengthen it."""
-    if len(typed) <= MAX_MESSAGE_LENGTH:
+class Edge:
+    """The checks that need the server: the rate limits and the conversation's language."""
+
+    def __init__(self, rate_limiter: RateLimiter) -> None:
+        self.rate_limiter = rate_limiter
+
+    @classmethod
+    def from_environment(cls) -> "Edge":
+        return cls(RateLimiter.from_environment())
+
+    async def admit(self, message: IncomingMessage, address: str, agent: Any) -> Union[Refusal, str]:
+        """The text to hand to Rasa, masked, or why not. Errors of the rate limits' store
+        (Redis) are raised: the channel answers them as an outage."""
+        wait = await self.rate_limiter.seconds_to_wait(message.sender, address)
+        if wait:
+            language = await self.reply_language(message, agent)
+            return Refusal(TOO_FAST, reply(TOO_FAST, language), wait)
+        if message.too_long:
+            return Refusal(TOO_LONG, reply(TOO_LONG, await self.reply_language(message, agent)))
+        return mask_personal_data(message.text)
+
+    async def reply_language(self, message: IncomingMessage, agent: Any) -> Optional[str]:
+        return reply_language(message.text, await conversation_language(agent, message.sender),
+                              message.page_language)
+
+
+async def conversation_language(agent: Any, sender: str) -> Optional[str]:
+    """The `language` slot of the stored conversation, if the store can say."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
         return None
-    language = detect_language(typed[: 4 * MAX_MESSAGE_LENGTH]) or page_language
-    if language in TOO_LONG_REPLY:
-        return TOO_LONG_REPLY[language]
-    return f"{TOO_LONG_REPLY['sv']}\n\n{TOO_LONG_REPLY[ENGLISH]}"
+    try:
+        tracker = await store.retrieve(sender)
+    except Exception as error:  # an outage must not turn a refusal into an error
+        logger.warning(f"The conversation's language could not be read: {type(error).__name__}")
+        return None
+    language = tracker.get_slot("language") if tracker is not None else None
+    return language if language in SUPPORTED_LANGUAGES else None
+
+
+def chat_secret() -> bytes:
+    """CHAT_SESSION_SECRET: signs socket.io session ids and keys the hash of sender ids that
+    look like personal data; the same on every instance."""
+    configured = os.environ.get("CHAT_SESSION_SECRET", "").strip()
+    return configured.encode("utf-8") if configured else _random_secret()
+
+
+@lru_cache(maxsize=None)
+def _random_secret() -> bytes:
+    logger.warning(
+        "CHAT_SESSION_SECRET is not set: socket.io chat sessions, and conversations whose "
+        "sender id looked like personal data, will not survive a restart of the Rasa server, "
+        "nor be shared between several instances."
+    )
+    return secrets.token_bytes(32)
+
+
+def _sender_key() -> bytes:
+    return hmac.new(chat_secret(), b"sender ids", hashlib.sha256).digest()

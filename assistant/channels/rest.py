@@ -1,14 +1,14 @@
-"""Rasa's REST channel with the edge checks in front of it.
+"""Rasa's REST channel with the edge (assistant/channels/edge.py) in front of it.
 
-Same URL and JSON as Rasa's own (`POST /webhooks/rest/webhook`), but:
-- malformed requests (no JSON object, no sender, no or empty message) get HTTP 400 with a
-  clear error instead of reaching Rasa, which would answer them as conversation "default";
-- text is cleaned of control characters before the NLU sees it;
-- a message over the length cap gets a short reply and never reaches the NLU, so the
-  conversation is left exactly as it was;
-- a conversation or address sending faster than a person types gets HTTP 429 with a short
-  reply in its language and a Retry-After header (assistant/channels/rate_limit.py);
-- the conversation store or lock store out of reach gives HTTP 503 with Retry-After, any other
+Same URL and JSON as Rasa's own (`POST /webhooks/rest/webhook`); what the edge decides
+becomes HTTP:
+- a body over MAX_BODY_BYTES: HTTP 413, before it is parsed;
+- a malformed request (no JSON object, a bad sender, no or an empty message): HTTP 400 with a
+  clear error, instead of reaching Rasa, which would answer it as conversation "default";
+- a conversation or address sending faster than a person types: HTTP 429 with a short reply
+  and a Retry-After header;
+- a message over the length cap: a short reply, and the conversation is left as it was;
+- the conversation store or lock store out of reach: HTTP 503 with Retry-After; any other
   internal failure HTTP 500, each with a short error, never a silent `[]`; nothing of that
   message is stored, so sending it again later goes on with the conversation as it was.
 """
@@ -21,19 +21,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.edge import BadRequest, parse_request
-from assistant.channels.rate_limit import REPLY as RATE_LIMIT_REPLY, RateLimiter
-from assistant.language import detect_language
+from assistant.channels.edge import (
+    MAX_BODY_BYTES, TOO_FAST, BadRequest, Edge, IncomingMessage, Refusal, parse_request, reply)
+from assistant.language import reply_language
 from assistant.reliability import is_outage
 from assistant import rasa_patches
 
-# The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
-# project's fixes to Rasa internals, in the Rasa server process only.
-rasa_patches.apply()
-
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = 10
 
 
@@ -45,7 +40,8 @@ class CheckedRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        rate_limiter = RateLimiter.from_environment()
+        rasa_patches.require_applied()
+        edge = Edge.from_environment()
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -61,51 +57,40 @@ class CheckedRestInput(RestInput):
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
 
-            if message.refusal is not None:
-                return response.json([{"recipient_id": message.sender, "text": message.refusal}])
-
-            try:
-                wait = await rate_limiter.seconds_to_wait(
-                    message.sender, request.remote_addr or request.ip)
-            except Exception as error:
-                return _failure(error)
-            if wait:
-                language = detect_language(message.text) or message.metadata.get("language") or "sv"
-                return response.json(
-                    {"error": RATE_LIMIT_REPLY.get(language, RATE_LIMIT_REPLY["sv"])},
-                    status=429, headers={"Retry-After": str(wait)},
-                )
-
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(
-                    UserMessage(
-                        message.text,
-                        collector,
-                        message.sender,
-                        input_channel=self.name(),
-                        metadata=message.metadata,
-                    )
-                )
+                admitted = await edge.admit(message, request.remote_addr or request.ip,
+                                            getattr(request.app.ctx, "agent", None))
+                if isinstance(admitted, Refusal):
+                    return _refused(message, admitted)
+                await on_new_message(UserMessage(admitted, collector, message.sender,
+                                                 input_channel=self.name(), metadata=message.metadata))
             except Exception as error:
-                return _failure(error)
+                return _failure(error, message)
             return response.json(collector.messages)
 
         return webhook
 
 
-def _failure(error: Exception) -> HTTPResponse:
+def _refused(message: IncomingMessage, refusal: Refusal) -> HTTPResponse:
+    if refusal.reason == TOO_FAST:
+        return response.json({"error": refusal.text}, status=429,
+                             headers={"Retry-After": str(refusal.retry_after)})
+    return response.json([{"recipient_id": message.sender, "text": refusal.text}])
+
+
+def _failure(error: Exception, message: IncomingMessage) -> HTTPResponse:
+    # Not the store's language: the store may be what failed.
+    language = reply_language(message.text, None, message.page_language)
     # The message may hold personal data, so only the error is logged, not the text.
     if is_outage(error):
         # Only the kind of error and its first line: the rest may quote the stored data.
         first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}: {first_line}")
-        return response.json(
-            {"error": "The assistant is temporarily unavailable. Please try again in a moment."},
-            status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return response.json({"error": reply("unavailable", language)}, status=503,
+                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     logger.exception("Handling a REST message failed.")
-    return response.json({"error": "The assistant could not answer. Please try again."}, status=500)
+    return response.json({"error": reply("failed", language)}, status=500)
 
 
 def _json_or_none(request: Request) -> Any:

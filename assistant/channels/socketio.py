@@ -1,8 +1,6 @@
-"""Rasa's socket.io channel, with the same privacy as the REST channel (control characters
-removed, personal data masked, only the page language kept of the metadata, before Rasa
-stores or logs the message; a message over the length cap gets the same short reply; the same
-rate limits, whose reply, like that of a failure, comes as a chat message: socket.io has no
-status codes).
+"""Rasa's socket.io channel with the same edge as the REST channel (assistant/channels/edge.py):
+the same checks in the same order, and the same replies, which come as chat messages, since
+socket.io has no status codes. A message the edge refuses as malformed is ignored.
 
 Two holes of Rasa 3.6's channel are closed here:
 - Any web page could connect: Rasa passes `cors_allowed_origins=[]`, which turns off
@@ -22,7 +20,6 @@ import logging
 import os
 import re
 import secrets
-from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Text
 
 import engineio
@@ -34,28 +31,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from assistant.channels.edge import BadRequest, clean_text, page_metadata, too_long_reply
-from assistant.channels.rate_limit import REPLY as RATE_LIMIT_REPLY, RateLimiter
-from assistant.language import detect_language
+from assistant.channels.edge import (
+    MAX_BODY_BYTES, BadRequest, Edge, Refusal, chat_secret, incoming, page_metadata, reply)
+from assistant.language import reply_language
 from assistant.reliability import is_outage
-from assistant.privacy import mask_personal_data
 from assistant import rasa_patches
-
-# The Rasa server loads the channels (credentials.yml) before the model: the place to apply the
-# project's fixes to Rasa internals, in the Rasa server process only.
-rasa_patches.apply()
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE_REPLY = {
-    "sv": "Assistenten är tillfälligt otillgänglig och ditt meddelande har inte kommit fram. Skicka det gärna igen om en stund.",
-    "en": "The assistant is temporarily unavailable and your message did not get through. Please send it again in a moment.",
-}
-FAILED_REPLY = {
-    "sv": "Assistenten kunde inte svara just nu och ditt meddelande har inte kommit fram. Försök gärna igen.",
-    "en": "The assistant could not answer just now and your message did not get through. Please try again.",
-}
-
+# Metadata sent as a JSON string: {"language": "en"} is 20 characters.
+_MAX_METADATA_LENGTH = 1024
 _SESSION_PART = re.compile(r"[0-9a-f]{32}")
 _SIGNATURE_HEX_CHARS = 32
 _TOKEN_LENGTH = 32 + 1 + _SIGNATURE_HEX_CHARS
@@ -91,20 +76,6 @@ def session_of(token: str) -> str:
     return token.partition(".")[0]
 
 
-@lru_cache(maxsize=None)
-def _random_secret() -> bytes:
-    logger.warning(
-        "CHAT_SESSION_SECRET is not set: socket.io chat sessions will not survive a restart "
-        "of the Rasa server, nor be shared between several instances."
-    )
-    return secrets.token_bytes(32)
-
-
-def session_secret() -> bytes:
-    configured = os.environ.get("CHAT_SESSION_SECRET", "").strip()
-    return configured.encode("utf-8") if configured else _random_secret()
-
-
 def allowed_origins() -> FrozenSet[str]:
     return frozenset(os.environ.get("CHAT_ALLOWED_ORIGINS", "").split())
 
@@ -125,12 +96,13 @@ class MaskedSocketIOInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        rasa_patches.require_applied()
         origins = allowed_origins()
-        tokens = SessionTokens(session_secret())
-        rate_limiter = RateLimiter.from_environment()
+        tokens = SessionTokens(chat_secret())
+        edge = Edge.from_environment()
         # A callable, because an empty list would switch the origin check off: with no
         # origin configured, no browser page of another origin may connect.
-        sio = _Server(async_mode="sanic",
+        sio = _Server(async_mode="sanic", max_http_buffer_size=MAX_BODY_BYTES,
                       cors_allowed_origins=lambda origin, environ=None: origin in origins)
         self.sio = sio  # for get_output_channel, as Rasa does
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
@@ -170,45 +142,46 @@ class MaskedSocketIOInput(SocketIOInput):
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return
-            typed = clean_text(data["message"])
-            if not typed:
-                return  # nothing to answer; socket.io has no status code to say so
             # The conversation is the socket's, whatever `session_id` the message claims.
             session = (await sio.get_session(sid, namespace=namespace)).get("session")
             if session is None:
                 session = session_of(tokens.issue())
                 await bind(sid, session)
-            metadata = data.get(self.metadata_key)
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = None
             try:
-                metadata = page_metadata(metadata)
+                message = incoming(session, data["message"], _page_metadata(data.get(self.metadata_key)))
             except BadRequest:
-                metadata = {}
+                return  # nothing to answer; socket.io has no status code to say so
             output_channel = SocketIOOutput(sio, self.bot_message_evt)
-            refusal = too_long_reply(typed, metadata.get("language"))
-            if refusal is not None:
-                await output_channel.send_text_message(session, refusal)
-                return
-            # socket.io has no status codes: a refusal or a failure is a message in the chat.
-            language = detect_language(typed) or metadata.get("language") or "sv"
+            request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
             try:
-                request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
-                address = (request.remote_addr or request.ip) if request is not None else ""
-                if await rate_limiter.seconds_to_wait(session, address):
-                    await output_channel.send_text_message(session, RATE_LIMIT_REPLY.get(language, RATE_LIMIT_REPLY["sv"]))
+                admitted = await edge.admit(
+                    message, (request.remote_addr or request.ip) if request is not None else "",
+                    getattr(request.app.ctx, "agent", None) if request is not None else None)
+                if isinstance(admitted, Refusal):
+                    await output_channel.send_text_message(session, admitted.text)
                     return
-                await on_new_message(UserMessage(
-                    mask_personal_data(typed), output_channel, session,
-                    input_channel=self.name(), metadata=metadata,
-                ))
+                await on_new_message(UserMessage(admitted, output_channel, session,
+                                                 input_channel=self.name(), metadata=message.metadata))
             except Exception as error:
                 logger.error(f"A socket.io message could not be answered: {type(error).__name__}")
+                # Not the store's language: the store may be what failed.
+                language = reply_language(message.text, None, message.page_language)
                 await output_channel.send_text_message(
-                    session, UNAVAILABLE_REPLY.get(language, UNAVAILABLE_REPLY["sv"]) if is_outage(error)
-                    else FAILED_REPLY.get(language, FAILED_REPLY["sv"]))
+                    session, reply("unavailable" if is_outage(error) else "failed", language))
 
         return socketio_webhook
+
+
+def _page_metadata(metadata: Any) -> Dict[str, Any]:
+    """As the REST channel's, except that bad metadata is dropped, not refused."""
+    if isinstance(metadata, str):
+        if len(metadata) > _MAX_METADATA_LENGTH:
+            return {}
+        try:
+            metadata = json.loads(metadata)
+        except (ValueError, RecursionError):
+            return {}
+    try:
+        return page_metadata(metadata)
+    except BadRequest:
+        return {}

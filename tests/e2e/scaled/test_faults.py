@@ -3,6 +3,7 @@ path to PostgreSQL or Redis cut): what the user sees, and that the conversation 
 where it was, stored once."""
 import pytest
 
+from assistant.channels.edge import REPLIES
 from tests.e2e.test_rest_conversations import PHONE, assert_handoff, assert_in_language, joined
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +57,8 @@ def test_store_out_of_reach_gives_a_clear_503_and_nothing_is_lost_or_reset(servi
     for instance in (first, second):  # the first one has the conversation in its cache
         response = instance.post(sender, NO)
         assert response.status_code == 503, response.text
-        assert "temporarily unavailable" in response.json()["error"]
+        # In the message's language: the store that would say the conversation's is down.
+        assert response.json()["error"] == REPLIES["unavailable"]["sv"]
         assert int(response.headers["Retry-After"]) > 0
     getattr(cluster, service).restore()
 
