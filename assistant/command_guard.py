@@ -10,8 +10,9 @@ commands), users typing it do not. Here a command is kept only if it is
 Anything else starting with "/" is read as ordinary text, without the slash, so the NLU
 answers it like any other message (usually "I didn't understand", with the topics as buttons).
 
-Applied in the Rasa server only (assistant/rasa_patches.py), where messages arrive from the
-channels; `rasa test` and the tools parse the test stories' commands as usual.
+Applied in the Rasa server only, by a patch to MessageProcessor.parse_message
+(assistant/rasa_patches.py), where messages arrive from the channels; `rasa test` and the
+tools parse the test stories' commands as usual.
 """
 import re
 from typing import Optional, Set, Text
@@ -46,15 +47,3 @@ def allowed_text(text: Optional[Text], tracker: Optional[DialogueStateTracker]) 
     if WIDGET_GREETING.fullmatch(text) or text in offered_payloads(tracker):
         return text
     return text.lstrip(INTENT_MESSAGE_PREFIX + " ") or text.replace(INTENT_MESSAGE_PREFIX, "?")
-
-
-def apply() -> None:
-    from rasa.core.processor import MessageProcessor
-
-    rasa_parse_message = MessageProcessor.parse_message
-
-    async def parse_message(self, message, tracker=None, only_output_properties=True):
-        message.text = allowed_text(message.text, tracker)
-        return await rasa_parse_message(self, message, tracker, only_output_properties)
-
-    MessageProcessor.parse_message = parse_message

@@ -3,7 +3,8 @@
     python -m assistant.deployment            # what `make run` and `make run-scaled` call
 
 ASSISTANT_PROFILE=embedded (the default, `make run`): one Rasa server process, conversations in
-a SQLite file, Rasa's in-memory lock store (endpoints.yml). Nothing else needs to run.
+a SQLite file, Rasa's in-memory lock store (endpoints.yml), the action server on 127.0.0.1
+only. Nothing else needs to run.
 
 ASSISTANT_PROFILE=scaled (`make run-scaled`): conversations in PostgreSQL, Redis as the lock
 store, so that several Rasa instances, each with SANIC_WORKERS processes, serve the same
@@ -15,7 +16,12 @@ processes; rate-limit counts in Redis too. The settings, with their defaults for
     REDIS_HOST=127.0.0.1 REDIS_PORT=6379 REDIS_DB=0 REDIS_PASSWORD= REDIS_KEY_PREFIX=assistant
     RASA_INSTANCES=2 (ports RASA_PORT=5005, 5006, ...) SANIC_WORKERS=1 ACTION_SERVER_SANIC_WORKERS=2
     SQL_POOL_SIZE=5 SQL_MAX_OVERFLOW=5 (connections per Rasa process)
-    CHAT_SESSION_SECRET (signs socket.io session ids; the same on every instance)
+    CHAT_SESSION_SECRET (signs socket.io session ids and keys the hash of sender ids that look
+                        like personal data; the same on every instance)
+    ACTION_SERVER_TOKEN (the secret the Rasa instances send to the action server, which answers
+                        nothing else; generated for one `make run-scaled` if not set)
+    ACTION_SERVER_INTERFACE=0.0.0.0 (where the action server listens)
+    ACTION_SERVER_URL=http://127.0.0.1:5055/webhook (where the Rasa instances reach it)
 
 Both profiles:
     CHAT_ALLOWED_ORIGINS   web pages (origins) besides the demo page that may embed the chat
@@ -26,7 +32,9 @@ Both profiles:
                            with the support phone number (10; assistant/reliability.py)
 
 The tests and `make bench` start their servers with the same commands and environment
-(`rasa_command`, `action_server_command`, `server_environment`).
+(`rasa_command`, `action_server_command`, `server_environment`). The Rasa server always starts
+through assistant/rasa_server.py (the project's fixes to Rasa, and the Rasa version check),
+the action server through assistant/action_server.py (its interface and token).
 """
 import os
 import secrets
@@ -39,7 +47,6 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA = str(Path(sys.executable).with_name("rasa"))
 MODEL = ROOT / "models" / "assistant.tar.gz"
 PROFILES = ("embedded", "scaled")
 WEB_PORT = 8080
@@ -53,6 +60,8 @@ SCALED_DEFAULTS = {
     # Rasa's default pool is 50 (+100) connections per process; a Rasa process uses one at a
     # time, and PostgreSQL allows 100 in all by default.
     "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5",
+    # Instances on other hosts reach the action server with the token; see action_server.py.
+    "ACTION_SERVER_INTERFACE": "0.0.0.0", "ACTION_SERVER_TOKEN": "",
 }
 
 
@@ -113,12 +122,16 @@ def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] 
             "CHAT_RATE_LIMIT_REDIS_URL",
             f"redis://:{env['REDIS_PASSWORD']}@{env['REDIS_HOST']}:{env['REDIS_PORT']}/{env['REDIS_DB']}",
         )
-        if not env.get("CHAT_SESSION_SECRET"):
-            # Every instance started here shares it; instances started elsewhere need it set.
-            env["CHAT_SESSION_SECRET"] = secrets.token_hex(32)
+        # Every instance started here shares these; instances started elsewhere need them set.
+        for name in ("CHAT_SESSION_SECRET", "ACTION_SERVER_TOKEN"):
+            if not env.get(name):
+                env[name] = secrets.token_hex(32)
     else:
         # Rasa's in-memory lock store serves one process only.
         env["SANIC_WORKERS"] = "1"
+        # One machine: the action server answers this machine only, and Rasa sends no token.
+        env["ACTION_SERVER_INTERFACE"] = "127.0.0.1"
+        env["ACTION_SERVER_TOKEN"] = ""
     env["CHAT_ALLOWED_ORIGINS"] = " ".join(origins if origins is not None else allowed_origins(environ))
     return env
 
@@ -138,18 +151,19 @@ def api_arguments(environ: Mapping[str, str]) -> List[str]:
 
 
 def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
-                 endpoints: Optional[Path] = None, interface: str = "0.0.0.0") -> List[str]:
+                 endpoints: Optional[Path] = None, interface: str = "0.0.0.0",
+                 credentials: Optional[Path] = None) -> List[str]:
     return [
-        RASA, "run", "--model", str(model), "--port", str(port), "--interface", interface,
-        "--endpoints", str(endpoints or endpoints_file(environ)),
-        "--credentials", str(ROOT / "credentials.yml"),
+        sys.executable, "-m", "assistant.rasa_server", "run", "--model", str(model), "--port", str(port),
+        "--interface", interface, "--endpoints", str(endpoints or endpoints_file(environ)),
+        "--credentials", str(credentials or ROOT / "credentials.yml"),
         "--cors", *environ["CHAT_ALLOWED_ORIGINS"].split(),
         *api_arguments(environ),
     ]
 
 
 def action_server_command(port: int) -> List[str]:
-    return [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
+    return [sys.executable, "-m", "assistant.action_server", "--port", str(port)]
 
 
 def reachable(host: str, port: int, timeout: float = 3.0) -> bool:

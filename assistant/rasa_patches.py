@@ -1,13 +1,23 @@
-"""Fixes to Rasa 3.6 internals that the project cannot reach by configuration or subclassing.
+"""Every change the project makes to Rasa's internals, in one place.
 
-Applied once, when the Rasa server loads the project's channels (credentials.yml), before it
-loads the model. Nothing else applies them: training, the action server and the tools run
-Rasa as it is.
+Applied by the Rasa server's one start-up path, `python -m assistant.rasa_server` (which
+`make run`, `make run-scaled`, the tests and `make bench` use through
+assistant.deployment.rasa_command), before Rasa reads the channels, endpoints or model,
+whatever they are. Training, the action server and the tools run Rasa as it is. The project's
+channels refuse to start in a Rasa server that did not apply them (`require_applied`), so a
+plain `rasa run` with this project's credentials.yml stops with a reason instead of serving
+without the command guard.
 
+The patches were written for rasa RASA_VERSION; `apply` refuses any other. Each patch names
+the functions it replaces or relies on, with the SHA-256 of their source in that release:
+tests/test_rasa_patches.py fails when one of them differs, which says which patch to read
+again after an upgrade.
+
+Speed (measured with `make bench`; bench/ANALYSIS.md):
 - Validating a custom action's response: Rasa calls `jsonschema.validate`, which first
   checks the (constant) schema itself against the JSON Schema meta-schema, every time. With
-  the pinned jsonschema that was a third of the server's CPU per message (measured with
-  py-spy under `make bench` load). The same validation, with the validator built once.
+  the pinned jsonschema that was a third of the server's CPU per message. The same
+  validation, with the validator built once.
 - Loading a trained TensorFlow model (DIET, ResponseSelector, TED) for prediction: Rasa
   trains it on one example first, only to create its variables, then overwrites them with
   the saved weights. That training step was 45 % of the server's start-up time, and it
@@ -23,33 +33,105 @@ Rasa as it is.
   messages for whoever is waiting then. Once the model is loaded, they are moved out of the
   collector's sight (`gc.freeze`).
 
-The same call applies the fixes that make failures visible (assistant/reliability.py) and
-that keep typed text from acting as a command (assistant/command_guard.py).
+Failures the user must notice (why: assistant/reliability.py):
+- tracker store errors reach the channel instead of Rasa's FailSafeTrackerStore hiding them;
+- a configured tracker store that cannot be created stops the server;
+- the action server failing or hanging (ACTION_SERVER_TIMEOUT_SECONDS) ends in an apology.
+
+Typed text that looks like a command is only a command when the bot offered it (why:
+assistant/command_guard.py).
 """
+import asyncio
+import hashlib
+import importlib
+import inspect
 import logging
-from typing import Any, Dict, Optional, Text
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
 
+RASA_VERSION = "3.6.21"
+
+
+class UnsupportedRasa(RuntimeError):
+    """The installed Rasa is not the release the patches were written for."""
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    # "module:attribute.path" of what is replaced, then of what the patch relies on, each
+    # with the SHA-256 of its source in RASA_VERSION.
+    targets: Tuple[Tuple[str, str], ...]
+    install: Callable[[], None]
+
+
 _applied = False
-# Rasa's own RasaModel.load, kept for comparison (tests/test_rasa_patches.py).
-RASA_MODEL_LOAD: Any = None
+# What each patch replaced, by target, as it was (for the tests).
+ORIGINALS: Dict[str, Any] = {}
+
+
+def check_rasa_version(version: Optional[str] = None) -> None:
+    if version is None:
+        from rasa.version import __version__ as version
+    if version != RASA_VERSION:
+        raise UnsupportedRasa(
+            f"the project's fixes to Rasa were written for rasa {RASA_VERSION}, and this is rasa "
+            f"{version}; install the pinned packages (make setup) or check every patch in "
+            f"assistant/rasa_patches.py against the new release first.")
 
 
 def apply() -> None:
     global _applied
     if _applied:
         return
+    check_rasa_version()
+    for patch in PATCHES:
+        patch.install()
     _applied = True
-    _validate_action_responses_with_one_validator()
-    _load_models_for_prediction_without_training()
-    _remember_event_classes()
-    _freeze_the_loaded_model_for_the_garbage_collector()
-    from assistant import command_guard, reliability
 
-    reliability.apply()
-    command_guard.apply()
 
+def require_applied() -> None:
+    if not _applied:
+        raise RuntimeError(
+            "The project's fixes to Rasa are not applied: start the Rasa server with "
+            "`python -m assistant.rasa_server run ...` (make run does), not with `rasa run`.")
+
+
+def resolve(target: str) -> Tuple[Any, str]:
+    """(the object holding it, its attribute name) for "module:attribute.path"."""
+    module_name, _, path = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *parents, name = path.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    return owner, name
+
+
+def source_sha256(target: str) -> str:
+    """Of the target's source as installed, or as it was before its patch replaced it."""
+    if target in ORIGINALS:
+        found = ORIGINALS[target]
+    else:
+        owner, name = resolve(target)
+        found = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    found = getattr(found, "__func__", found)  # classmethod, staticmethod
+    return hashlib.sha256(inspect.getsource(found).encode("utf-8")).hexdigest()
+
+
+def _replace(target: str, replacement: Any) -> Any:
+    """Put `replacement` in place of `target`; returns what was there (as looked up, so a
+    method is a plain function and a classmethod a bound method)."""
+    owner, name = resolve(target)
+    ORIGINALS[target] = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    return original
+
+
+# ----- speed ---------------------------------------------------------------------------
 
 def _validate_action_responses_with_one_validator() -> None:
     from jsonschema import exceptions, validators
@@ -74,7 +156,7 @@ def _validate_action_responses_with_one_validator() -> None:
             raise error
         return True
 
-    RemoteAction._validate_action_result = _validate_action_result
+    _replace("rasa.core.actions.action:RemoteAction._validate_action_result", _validate_action_result)
 
 
 def _load_models_for_prediction_without_training() -> None:
@@ -82,9 +164,7 @@ def _load_models_for_prediction_without_training() -> None:
     from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
     from rasa.utils.tensorflow.models import RasaModel
 
-    global RASA_MODEL_LOAD
-    RASA_MODEL_LOAD = RasaModel.__dict__["load"]  # the classmethod itself
-    rasa_load = RASA_MODEL_LOAD.__func__
+    rasa_load = RasaModel.__dict__["load"].__func__
 
     def load(
         cls: type,
@@ -115,14 +195,14 @@ def _load_models_for_prediction_without_training() -> None:
         status.expect_partial()  # the optimizer's saved state is not needed to predict
         return model
 
-    RasaModel.load = classmethod(load)
+    _replace("rasa.utils.tensorflow.models:RasaModel.load", classmethod(load))
 
 
 def _remember_event_classes() -> None:
-    from rasa.shared.core.events import Event
-
-    rasa_resolve_by_type = Event.resolve_by_type
     found: Dict[Text, type] = {}
+    target = "rasa.shared.core.events:Event.resolve_by_type"
+    owner, name = resolve(target)
+    rasa_resolve_by_type = getattr(owner, name)
 
     def resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
         if type_name not in found:
@@ -132,7 +212,7 @@ def _remember_event_classes() -> None:
             found[type_name] = resolved
         return found[type_name]
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)
+    _replace(target, staticmethod(resolve_by_type))
 
 
 def _freeze_the_loaded_model_for_the_garbage_collector() -> None:
@@ -148,5 +228,119 @@ def _freeze_the_loaded_model_for_the_garbage_collector() -> None:
         gc.freeze()
         return agent
 
-    # `rasa run` looks the name up when it starts the server, after loading the channels.
-    rasa.core.run.load_agent_on_start = load_agent_on_start
+    # serve_application looks the name up when the server starts.
+    _replace("rasa.core.run:load_agent_on_start", load_agent_on_start)
+
+
+# ----- failures the user must notice (assistant/reliability.py) ------------------------
+
+def _let_tracker_store_errors_through() -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    def _create_tracker_store(store: Any, domain: Any) -> Any:
+        # Rasa's own wraps the store in a FailSafeTrackerStore.
+        tracker_store = store if store is not None else InMemoryTrackerStore(domain)
+        tracker_store.domain = domain
+        return tracker_store
+
+    _replace("rasa.core.agent:Agent._create_tracker_store", staticmethod(_create_tracker_store))
+
+
+def _refuse_to_start_without_the_configured_store() -> None:
+    def _load_from_module_name_in_endpoint_config(domain: Any, store: Any, event_broker: Any = None) -> Any:
+        # Rasa's own catches every error here and returns an InMemoryTrackerStore.
+        from rasa.shared.utils.common import class_from_module_path
+
+        store_class = class_from_module_path(store.type)
+        return store_class(domain=domain, host=store.url, event_broker=event_broker, **store.kwargs)
+
+    _replace("rasa.core.tracker_store:_load_from_module_name_in_endpoint_config",
+             _load_from_module_name_in_endpoint_config)
+
+
+def action_server_timeout(environ: Mapping[str, str]) -> float:
+    from assistant.reliability import DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS
+
+    return float(environ.get("ACTION_SERVER_TIMEOUT_SECONDS", DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS))
+
+
+def _apologise_when_the_action_server_fails() -> None:
+    from rasa.core.actions import action as rasa_action
+    from rasa.shared.core.constants import ACTION_SESSION_START_NAME as SESSION_START
+    from rasa.shared.exceptions import RasaException
+
+    from assistant.reliability import TECHNICAL_PROBLEM_RESPONSE
+
+    # RemoteAction.run passes this module-level name as the request's timeout.
+    _replace("rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT", action_server_timeout(os.environ))
+    rasa_run = rasa_action.RemoteAction.run
+
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List:
+        try:
+            return await rasa_run(self, output_channel, nlg, tracker, domain)
+        except rasa_action.ActionExecutionRejection:
+            raise  # a form's way of saying "not this one", not a failure
+        except (RasaException, asyncio.TimeoutError):
+            logger.error(f"The action server could not run {self.name()!r}; the user was told.")
+            if self.name() == SESSION_START:
+                return await rasa_action.ActionSessionStart().run(output_channel, nlg, tracker, domain)
+            message = await nlg.generate(TECHNICAL_PROBLEM_RESPONSE, tracker, output_channel.name())
+            if message is None:
+                raise
+            return [rasa_action.create_bot_utterance(message)]
+
+    _replace("rasa.core.actions.action:RemoteAction.run", run)
+
+
+# ----- typed commands (assistant/command_guard.py) -------------------------------------
+
+def _parse_typed_commands_as_text() -> None:
+    from assistant.command_guard import allowed_text
+
+    target = "rasa.core.processor:MessageProcessor.parse_message"
+    owner, name = resolve(target)
+    rasa_parse_message = getattr(owner, name)
+
+    async def parse_message(self, message, tracker=None, only_output_properties=True):  # noqa: ANN001
+        message.text = allowed_text(message.text, tracker)
+        return await rasa_parse_message(self, message, tracker, only_output_properties)
+
+    _replace(target, parse_message)
+
+
+PATCHES: Tuple[Patch, ...] = (
+    Patch("one validator for action responses", (
+        ("rasa.core.actions.action:RemoteAction._validate_action_result",
+         "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"),
+    ), _validate_action_responses_with_one_validator),
+    Patch("models loaded for prediction without a training step", (
+        ("rasa.utils.tensorflow.models:RasaModel.load",
+         "84fd81c0fdd01a8048de2d9b5b3022bdbf1e155f7b4d67737eb51ecb0787d292"),
+    ), _load_models_for_prediction_without_training),
+    Patch("event classes remembered", (
+        ("rasa.shared.core.events:Event.resolve_by_type",
+         "b5cf570fa7f286c7059ec73d8880528d03a78b28cf4e80285a46079c0fa65968"),
+    ), _remember_event_classes),
+    Patch("the loaded model frozen for the garbage collector", (
+        ("rasa.core.run:load_agent_on_start",
+         "b23e12447febeb64dfe0e78f545c37affae1059858280485b1094707a2704214"),
+        ("rasa.core.run:serve_application",
+         "fa80588d9e008b67948290d1da64c97fbab5a1a8069b880c18cc3c8399ef9c2b"),
+    ), _freeze_the_loaded_model_for_the_garbage_collector),
+    Patch("tracker store errors reach the channel", (
+        ("rasa.core.agent:Agent._create_tracker_store",
+         "97499b594b45581b2c6d8ff7adb9083af24eba85654995a40350de65633ca574"),
+    ), _let_tracker_store_errors_through),
+    Patch("no start without the configured tracker store", (
+        ("rasa.core.tracker_store:_load_from_module_name_in_endpoint_config",
+         "ffd9d0b30fd73ea8a017bb01d2af49a8c25c0c3e5bf13f6787756c39351c870b"),
+    ), _refuse_to_start_without_the_configured_store),
+    Patch("an apology when the action server fails", (
+        ("rasa.core.actions.action:RemoteAction.run",
+         "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e"),
+    ), _apologise_when_the_action_server_fails),
+    Patch("typed commands only when offered", (
+        ("rasa.core.processor:MessageProcessor.parse_message",
+         "b98d8e49b9f2c433040af62752212dc374600d50cd21deec82386642b64d30dc"),
+    ), _parse_typed_commands_as_text),
+)

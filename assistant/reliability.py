@@ -17,14 +17,10 @@
   action server is back. A session that cannot start through the project's
   `action_session_start` starts as Rasa's own would, so the conversation is not stuck.
 
-Applied in the Rasa server only (assistant/rasa_patches.py).
+The patches that do this are in assistant/rasa_patches.py, with the project's other changes
+to Rasa; `is_outage` is for the channels.
 """
 import asyncio
-import logging
-import os
-from typing import Any, List
-
-logger = logging.getLogger(__name__)
 
 TECHNICAL_PROBLEM_RESPONSE = "utter_technical_problem"
 DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS = 10
@@ -46,61 +42,3 @@ def is_outage(error: BaseException) -> bool:
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
-
-
-def apply() -> None:
-    _let_tracker_store_errors_through()
-    _refuse_to_start_without_the_configured_store()
-    _apologise_when_the_action_server_fails()
-
-
-def _let_tracker_store_errors_through() -> None:
-    from rasa.core.agent import Agent
-    from rasa.core.tracker_store import InMemoryTrackerStore
-
-    def _create_tracker_store(store: Any, domain: Any) -> Any:
-        tracker_store = store if store is not None else InMemoryTrackerStore(domain)
-        tracker_store.domain = domain
-        return tracker_store
-
-    Agent._create_tracker_store = staticmethod(_create_tracker_store)
-
-
-def _refuse_to_start_without_the_configured_store() -> None:
-    from rasa.core import tracker_store
-
-    def _load_from_module_name_in_endpoint_config(domain: Any, store: Any, event_broker: Any = None) -> Any:
-        # Rasa's own catches every error here and returns an InMemoryTrackerStore.
-        from rasa.shared.utils.common import class_from_module_path
-
-        store_class = class_from_module_path(store.type)
-        return store_class(domain=domain, host=store.url, event_broker=event_broker, **store.kwargs)
-
-    tracker_store._load_from_module_name_in_endpoint_config = _load_from_module_name_in_endpoint_config
-
-
-def _apologise_when_the_action_server_fails() -> None:
-    from rasa.core.actions import action as rasa_action
-    from rasa.shared.core.constants import ACTION_SESSION_START_NAME as SESSION_START
-    from rasa.shared.exceptions import RasaException
-
-    rasa_run = rasa_action.RemoteAction.run
-    # RemoteAction.run passes this module-level name as the request's timeout.
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = float(
-        os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS", DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS))
-
-    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List:
-        try:
-            return await rasa_run(self, output_channel, nlg, tracker, domain)
-        except rasa_action.ActionExecutionRejection:
-            raise  # a form's way of saying "not this one", not a failure
-        except (RasaException, asyncio.TimeoutError):
-            logger.error(f"The action server could not run {self.name()!r}; the user was told.")
-            if self.name() == SESSION_START:
-                return await rasa_action.ActionSessionStart().run(output_channel, nlg, tracker, domain)
-            message = await nlg.generate(TECHNICAL_PROBLEM_RESPONSE, tracker, output_channel.name())
-            if message is None:
-                raise
-            return [rasa_action.create_bot_utterance(message)]
-
-    rasa_action.RemoteAction.run = run

@@ -9,7 +9,12 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 import yaml
 
+from assistant import rasa_patches
 from assistant.review.training_data import examples
+
+# In-process tests meet Rasa as the server runs it (assistant/rasa_server.py applies these
+# first), whatever order the tests run in.
+rasa_patches.apply()
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"

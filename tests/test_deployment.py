@@ -1,9 +1,22 @@
 """The two profiles' settings (assistant/deployment.py), as `make run` and `make run-scaled` use them."""
+import os
+import re
+
 import pytest
 import yaml
 
 from assistant import deployment
 from tests.conftest import ROOT
+
+SETTINGS = ("ASSISTANT_PROFILE", "POSTGRES_", "REDIS_", "RASA_", "SANIC_", "SQL_", "CHAT_", "ACTION_SERVER_")
+
+
+@pytest.fixture(autouse=True)
+def no_settings_from_outside(monkeypatch):
+    """Each test says the settings it means: these pass whatever the machine's environment sets."""
+    for name in list(os.environ):
+        if name.startswith(SETTINGS):
+            monkeypatch.delenv(name)
 
 
 def test_the_embedded_profile_is_the_default_and_one_process():
@@ -25,9 +38,8 @@ def test_the_scaled_profile_shares_postgresql_and_redis_and_keeps_what_is_set():
     assert endpoints["lock_store"]["type"] == "assistant.lock_store.ReconnectingRedisLockStore"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     # Every setting the file names has a default here.
-    names = {value[2:-1] for section in endpoints.values() for value in section.values()
-             if isinstance(value, str) and value.startswith("${")}
-    assert names <= set(env), names - set(env)
+    names = set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints-scaled.yml").read_text(encoding="utf-8")))
+    assert "ACTION_SERVER_TOKEN" in names and names <= set(env), names - set(env)
 
 
 def test_an_unknown_profile_is_refused_with_the_choices():
@@ -57,3 +69,21 @@ def test_a_scaled_start_without_its_services_says_which_one_in_a_line():
     with pytest.raises(deployment.ConfigurationError,
                        match="PostgreSQL is not reachable at 127.0.0.1:1: start it, or point POSTGRES_HOST"):
         deployment.check_services(env)
+
+
+def test_the_action_server_answers_this_machine_only_in_the_embedded_profile():
+    env = deployment.server_environment({"ACTION_SERVER_INTERFACE": "0.0.0.0", "ACTION_SERVER_TOKEN": "t"})
+    assert env["ACTION_SERVER_INTERFACE"] == "127.0.0.1" and env["ACTION_SERVER_TOKEN"] == ""
+
+
+def test_the_scaled_profile_gives_the_action_server_and_rasa_one_token():
+    env = deployment.server_environment({"ASSISTANT_PROFILE": "scaled"})
+    assert len(env["ACTION_SERVER_TOKEN"]) >= 32 and env["ACTION_SERVER_INTERFACE"] == "0.0.0.0"
+    kept = deployment.server_environment({"ASSISTANT_PROFILE": "scaled", "ACTION_SERVER_TOKEN": "shared"})
+    assert kept["ACTION_SERVER_TOKEN"] == "shared"
+
+
+def test_the_servers_start_through_the_projects_launchers():
+    env = deployment.server_environment({})
+    assert deployment.rasa_command(env, 5005)[1:4] == ["-m", "assistant.rasa_server", "run"]
+    assert deployment.action_server_command(5055)[1:3] == ["-m", "assistant.action_server"]

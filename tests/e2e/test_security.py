@@ -4,14 +4,18 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
 import requests
+import yaml
 
 from assistant import deployment
-from bench.servers import free_port, start
+from assistant.channels.edge import REPLIES, TOO_FAST, TOO_LONG
+from bench.servers import RASA, free_port, start
+from bench.stress import OVERSIZED
 from tests.conftest import ROOT
 from tests.e2e.conftest import started
 from tests.e2e.test_rest_conversations import assert_handoff, joined
@@ -19,7 +23,7 @@ from tests.e2e.test_rest_conversations import assert_handoff, joined
 pytestmark = pytest.mark.e2e
 
 API_TOKEN = "test-token-" + uuid.uuid4().hex
-PER_SENDER, PER_ADDRESS, WINDOW_SECONDS = 3, 5, 10
+PER_SENDER, PER_ADDRESS, WINDOW_SECONDS = 3, 5, 5
 EVIL = "https://evil.example"
 
 
@@ -115,7 +119,8 @@ def test_the_buttons_the_bot_offered_still_work_as_commands(bot, sender):
 
 
 def wait_for_a_fresh_window():
-    time.sleep(WINDOW_SECONDS - time.time() % WINDOW_SECONDS + 0.05)
+    """Until every message of the tests before has left the (sliding) window."""
+    time.sleep(WINDOW_SECONDS + 0.05)
 
 
 def say_to(url, sender, text):
@@ -146,6 +151,83 @@ def test_one_address_sending_too_fast_is_told_to_wait(guarded):
     assert say_to(guarded, f"many-{uuid.uuid4()}", "hej").status_code == 200
 
 
+def test_messages_over_the_length_cap_count_against_the_limits(guarded):
+    wait_for_a_fresh_window()
+    sender = f"long-{uuid.uuid4()}"
+    for _ in range(PER_SENDER):
+        answered = say_to(guarded, sender, "x" * 60_000)
+        assert answered.status_code == 200 and joined(answered.json()) == "\n\n".join(REPLIES[TOO_LONG].values())
+    refused = say_to(guarded, sender, "jag får ingen sms-kod")
+    assert refused.status_code == 429 and refused.json()["error"] == REPLIES[TOO_FAST]["sv"]
+
+
+def test_the_limit_reply_comes_in_the_conversations_language(guarded):
+    wait_for_a_fresh_window()
+    sender = f"english-{uuid.uuid4()}"
+    for _ in range(PER_SENDER):
+        assert "Did that help?" in joined(say_to(guarded, sender, "i never got the email").json())
+    refused = say_to(guarded, sender, "ok ok", )  # no clear language of its own
+    assert refused.status_code == 429 and refused.json()["error"] == REPLIES[TOO_FAST]["en"]
+
+
+@pytest.mark.parametrize("shape", OVERSIZED)
+def test_a_body_up_to_the_limit_is_answered_at_once_and_holds_up_no_one(bot, shape):
+    """Bodies as large as the channel reads, sent back to back, while another user chats: the
+    edge refuses them before any costly check, so neither waits (before: 8 to 27 s each)."""
+    body = {"message": OVERSIZED[shape]}
+    stop, slowest_oversized = threading.Event(), [0.0]
+
+    def attack():
+        while not stop.is_set():
+            started_at = time.monotonic()
+            reply = requests.post(bot.webhook, json={**body, "sender": f"attacker-{uuid.uuid4()}"}, timeout=60)
+            slowest_oversized[0] = max(slowest_oversized[0], time.monotonic() - started_at)
+            assert reply.status_code == 200 and reply.json()
+
+    attacker = threading.Thread(target=attack, daemon=True)
+    attacker.start()
+    try:
+        sender, slowest = f"user-{uuid.uuid4()}", 0.0
+        for text in ("jag får ingen sms-kod", "nej det hjälpte inte", "jag har inte fått något mejl"):
+            started_at = time.monotonic()
+            assert bot.say(sender, text)
+            slowest = max(slowest, time.monotonic() - started_at)
+    finally:
+        stop.set()
+        attacker.join(timeout=60)
+    assert slowest_oversized[0] < 2 and slowest < 2, (slowest_oversized[0], slowest)
+
+
+def test_the_command_guard_holds_with_rasas_own_rest_channel(bot, model_path, tmp_path):
+    """The patches come with the server's start-up, not with the project's channels."""
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text(yaml.safe_dump({"rest": None}), encoding="utf-8")
+    port = free_port()
+    env = deployment.server_environment({})
+    process = start("stock-channel", deployment.rasa_command(env, port, model_path, endpoints=bot.endpoints,
+                                                             interface="127.0.0.1", credentials=credentials),
+                    tmp_path, {**env, **deployment.server_settings_file()})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started(lambda: requests.get(f"{url}/webhooks/rest/", timeout=2).ok, [process], "The stock-channel server")
+        sender = f"stock-{uuid.uuid4()}"
+        assert "Hjälpte det?" in joined(say_to(url, sender, "jag får ingen sms-kod").json())
+        assert say_to(url, sender, "/restart").json()  # answered as text, not executed
+    finally:
+        process.stop()
+    kinds = [kind for kind, _ in stored_user_events(bot, sender)]
+    assert "restart" not in kinds and kinds.count("session_started") == 1
+
+
+def test_plain_rasa_run_with_the_projects_channels_refuses_to_start(bot, model_path):
+    result = subprocess.run(
+        [RASA, "run", "--model", str(model_path), "--port", str(free_port()), "--interface", "127.0.0.1",
+         "--endpoints", str(bot.endpoints), "--credentials", str(ROOT / "credentials.yml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=deployment.server_environment({}))
+    assert result.returncode != 0
+    assert "start the Rasa server with `python -m assistant.rasa_server run" in result.stdout + result.stderr
+
+
 def test_a_request_body_over_a_megabyte_is_refused_before_it_is_read(bot):
     response = requests.post(bot.webhook, data=b"x" * (2 * 1024 * 1024), timeout=30,
                              headers={"Content-Type": "application/json"})
@@ -164,15 +246,27 @@ def test_socketio_counts_against_the_same_limits_and_says_so_in_the_chat(guarded
 
     from tests.e2e.test_socketio_security import Chat
 
+    async def until_asked_whether_it_helped(widget):
+        heard = []
+        while not heard or "Hjälpte det?" not in heard[-1].get("text", ""):
+            heard.append(await asyncio.wait_for(widget.replies.get(), timeout=30))
+        return heard
+
     async def chat():
         widget = Chat(SimpleNamespace(url=guarded))
         await widget.open()
         try:
-            return [await widget.say("jag får ingen sms-kod") for _ in range(PER_SENDER + 1)]
+            answers = []
+            for _ in range(PER_SENDER):  # within the window: no pause for quiet after each
+                await widget.client.emit("user_uttered", {"message": "jag får ingen sms-kod", "session_id": widget.token})
+                answers.append(await until_asked_whether_it_helped(widget))
+            return answers + [await widget.say("jag får ingen sms-kod"), await widget.say("x" * 5000)]
         finally:
             await widget.close()
 
     wait_for_a_fresh_window()
     answers = asyncio.run(chat())
     assert all("Hjälpte det?" in joined(answer) for answer in answers[:PER_SENDER])
-    assert joined(answers[-1]) == "Du skickar meddelanden snabbare än jag hinner svara. Vänta en liten stund och skicka sedan igen."
+    assert joined(answers[PER_SENDER]) == REPLIES[TOO_FAST]["sv"]
+    # A message over the length cap is refused as too many first: it counts too.
+    assert joined(answers[-1]) == REPLIES[TOO_FAST]["sv"]
