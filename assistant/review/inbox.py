@@ -8,7 +8,8 @@ training data.
 assistant fell back on, was unsure of (intent confidence under LOW_CONFIDENCE), answered with
 advice that was then marked unhelpful ("did that help?" → no), or that was part of a
 conversation ending in a handoff. The text is as stored, with personal data already masked.
-The last column, correct_intent, is for the support lead.
+The last column, correct_intent, is for the support lead. The file is safe to open in a
+spreadsheet: nothing a user typed runs as a formula (assistant/review/spreadsheet.py).
 
 `import` adds every row with a correct_intent to the training data file of that intent and
 language under data/nlu/. It checks the whole file first and writes nothing if a row has an
@@ -16,7 +17,6 @@ unknown intent or no text; rows already in the training data or in the held-out 
 skipped and reported. Then it runs `rasa data validate` and takes the change back if that fails.
 """
 import argparse
-import csv
 import datetime as dt
 import os
 import subprocess
@@ -29,11 +29,10 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from assistant.deployment import endpoints_file
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
 from assistant.review.conversations import ROOT, read_conversation, stored_conversations
+from assistant.review.spreadsheet import read_rows, write_rows
 
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
            "reasons", "correct_intent"]
-# Swedish spreadsheets expect ";" between columns; the BOM makes them read UTF-8.
-DELIMITER = ";"
 LOW_CONFIDENCE = 0.8
 
 
@@ -90,11 +89,7 @@ def inbox_rows(conversations: Iterable[Tuple[str, List[Dict]]], since: float) ->
 
 
 def write_csv(rows: List[Row], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS, delimiter=DELIMITER)
-        writer.writeheader()
-        writer.writerows(row.as_csv() for row in rows)
+    write_rows(path, COLUMNS, (row.as_csv() for row in rows))
 
 
 # ----- import ---------------------------------------------------------------------------
@@ -114,11 +109,7 @@ def _normal(text: str) -> str:
 
 
 def read_corrections(path: Path) -> List[Dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as file:
-        sample = file.read(4096)
-        file.seek(0)
-        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-        rows = list(csv.DictReader(file, delimiter=delimiter))
+    rows = read_rows(path)
     missing = [c for c in ("language", "text", "correct_intent") if rows and c not in rows[0]]
     if missing:
         raise ImportRefused(f"{path} has no column {', '.join(missing)}; export a new inbox with `make inbox`.")
