@@ -1,10 +1,12 @@
 """The NLU on held-out sentences (tests/nlu/<language>/), never seen in training.
 
-Three figures per language, each at least 90 %:
+Three figures per language:
 - intent: the intent the assistant acts on (a question from the page counts as `faq`; a
   fallback counts as wrong);
 - answer: for questions from the page, whether the ResponseSelector picks the right answer;
 - topic: both together, as the user experiences it.
+Each must stay within 1.5 points of what the current model measures (FLOORS), so that a real
+drop fails while a retrain's noise does not.
 """
 import re
 from collections import Counter
@@ -14,7 +16,14 @@ import pytest
 from assistant.review.evaluation import base_intent, selected_answer, topic_of
 from tests.conftest import FIGURES, LANGUAGES, held_out_examples, training_examples
 
-MIN_ACCURACY = 0.90
+# Measured on 2026-11-30 (the model of config.yml and data/ then; sv / en): intent 95.1 / 94.5 %,
+# answer 96.7 / 96.9 %, topic 93.7 / 93.1 %; each floor is 1.5 points below. Raise them when the
+# model gets better, with the figures `make test` prints.
+FLOORS = {
+    "intent": {"sv": 0.936, "en": 0.930},
+    "answer": {"sv": 0.952, "en": 0.954},
+    "topic": {"sv": 0.922, "en": 0.916},
+}
 MIN_SENTENCES_PER_INTENT = 10
 
 
@@ -55,7 +64,7 @@ def test_intent_accuracy(language, predictions):
              if r["intent"]["name"] != base_intent(e)]
     accuracy = 1 - len(wrong) / len(rows)
     FIGURES.append(f"NLU intent accuracy ({language}): {accuracy:.1%} ({len(rows) - len(wrong)}/{len(rows)})")
-    assert accuracy >= MIN_ACCURACY, wrong
+    assert accuracy >= FLOORS["intent"][language], wrong
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -66,7 +75,7 @@ def test_response_selector_accuracy(language, predictions):
     FIGURES.append(
         f"ResponseSelector accuracy ({language}): {accuracy:.1%} ({len(rows) - len(wrong)}/{len(rows)})"
     )
-    assert accuracy >= MIN_ACCURACY, wrong
+    assert accuracy >= FLOORS["answer"][language], wrong
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -81,7 +90,7 @@ def test_topic_accuracy_as_the_user_sees_it(language, predictions):
         + "; ".join(f"{a} ~ {b} ({n})" for (a, b), n in confused.most_common(3))
     )
     FIGURES.extend(f"    {language} miss: '{t}': expected {e}, got {g}" for t, e, g in wrong)
-    assert accuracy >= MIN_ACCURACY, wrong
+    assert accuracy >= FLOORS["topic"][language], wrong
 
 
 @pytest.mark.parametrize(
