@@ -1,4 +1,7 @@
-"""Messages built to be expensive, up to the length cap, and the CPU each costs the servers."""
+"""Messages built to be expensive, and the CPU each costs the servers: within the length cap
+(they reach the NLU), and over it, up to the largest request body the channel reads (they must
+be refused before any costly check sees more than the cap)."""
+import json
 import random
 import string
 import time
@@ -8,7 +11,7 @@ from typing import Dict, List
 
 import requests
 
-from assistant.channels.edge import MAX_MESSAGE_LENGTH
+from assistant.channels.edge import MAX_BODY_BYTES, MAX_MESSAGE_LENGTH
 from bench.servers import Servers
 
 CAP = MAX_MESSAGE_LENGTH
@@ -17,6 +20,23 @@ _random = random.Random(7)
 
 def _fill(unit: str, length: int = CAP) -> str:
     return (unit * (length // len(unit) + 1))[:length].strip() or unit
+
+
+def _body_bytes(text: str) -> int:
+    # As requests sends `json=`: non-ASCII characters as \u escapes.
+    return len(json.dumps({"sender": f"bench-stress-{uuid.uuid4()}", "message": text}).encode())
+
+
+def _fill_body(unit: str) -> str:
+    """`unit` repeated as often as a request body within the channel's limit allows."""
+    low, high = 1, MAX_BODY_BYTES
+    while low < high:  # the longest text whose body still fits
+        middle = (low + high + 1) // 2
+        if _body_bytes(_fill(unit, middle)) <= MAX_BODY_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return _fill(unit, low)
 
 
 # name -> message; every one is at most the cap after the channel's clean-up.
@@ -38,6 +58,20 @@ MESSAGES: Dict[str, str] = {
     "mixed scripts": _fill("кириллица 中文 العربية "),
 }
 
+# name -> message over the length cap, as long as the largest body the REST channel reads.
+OVERSIZED: Dict[str, str] = {
+    "over the cap: one long word": _fill_body("a"),
+    "over the cap: word and dot": _fill_body("a."),
+    "over the cap: digit run": _fill_body("1234567890"),
+    "over the cap: digits and separators": _fill_body("1-2 3.4–"),
+    "over the cap: at signs": _fill_body("@"),
+    "over the cap: email-like": _fill_body("a.b@c."),
+    "over the cap: personnummer-like": _fill_body("19850312–4432 "),
+    "over the cap: a real question repeated": _fill_body("Jag har inte fått någon sms-kod. "),
+    "over the cap: spaces, then a question": " " * (MAX_BODY_BYTES - 200) + "jag får ingen sms-kod",
+    "over the cap: emoji": _fill_body("😀"),
+}
+
 
 @dataclass
 class StressResult:
@@ -52,7 +86,7 @@ def measure(servers: Servers, tries: int = 5) -> List[StressResult]:
     """Each message `tries` times in new conversations, one after another. The kernel counts
     CPU time in 10 ms ticks, so the mean over the tries is the precise figure."""
     results = []
-    for name, text in MESSAGES.items():
+    for name, text in {**MESSAGES, **OVERSIZED}.items():
         latencies = []
         answered = True
         before = servers.rasa.cpu_seconds() + servers.actions.cpu_seconds()
