@@ -74,7 +74,8 @@ def test_only_the_page_language_is_kept_from_metadata():
 
 
 @pytest.mark.parametrize("sender", ["anna.svensson@example.se", "19850312-4432", "070-123 45 67",
-                                    "web-19850312–4432", "+46701234567"])
+                                    "web-19850312–4432", "+46701234567", "deadbeefcafe1234@example.com",
+                                    "1b4e28ba-2fa1-11d2-883f-0cc04fd7a3b1@example.com"])
 def test_a_sender_id_that_looks_like_personal_data_is_replaced_by_a_keyed_hash(sender):
     stored = parse_request({"sender": sender, "message": "hej"}).sender
     assert stored.startswith(HASHED_SENDER_PREFIX) and sender not in stored
@@ -89,18 +90,39 @@ def test_ordinary_sender_ids_are_kept():
     for sender in ("web-3f2a9c0d1b7e4a6f8c5d2e1f0a9b8c7d", "test-1b4e28ba-2fa1-11d2-883f-0cc04fd7a3b1", "me",
                    # Random ids whose digits look like a personnummer or a phone number.
                    "privacy-20790418-2802-4f0c-b8f3-7bfdd967f6f2", "web-c0cc28ac-0017-4453-bc5f-8d4088fedd8c",
-                   "web-0435788389e840fe85912f04092e035a", "assistant_test_1985031244ab"):
+                   "web-0435788389e840fe85912f04092e035a", "web-20790418280240f0b8f37bfdd967f6f2"):
         assert parse_request({"sender": sender, "message": "hej"}).sender == sender
 
 
 def test_random_ids_of_every_kind_are_never_hashed():
-    import secrets
+    import random
     import uuid
 
     # What the tests and the chat widget use; one UUID in 140 has digits like a personnummer's.
+    chance = random.Random(13)
     for _ in range(20_000):
-        for sender in (f"test-{uuid.uuid4()}", f"web-{secrets.token_hex(16)}"):
+        for sender in (f"test-{uuid.UUID(int=chance.getrandbits(128), version=4)}",
+                       f"web-{chance.getrandbits(128):032x}"):
             assert parse_request({"sender": sender, "message": "hej"}).sender == sender
+
+
+def test_a_personnummer_with_a_few_hex_letters_is_still_personal_data():
+    assert parse_request({"sender": "199001011234abcd", "message": "hej"}).sender.startswith(HASHED_SENDER_PREFIX)
+
+
+def test_every_control_and_format_character_and_lone_surrogate_is_cleaned():
+    import sys
+    import unicodedata
+
+    from assistant.channels import edge
+
+    unprintable = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cc", "Cf", "Cs")}
+    matched = {chr(c) for c in range(sys.maxunicode + 1) if edge._CONTROL.match(chr(c))}
+    assert matched == unprintable
+    # "Trojan Source": direction isolates that reorder what a reader sees.
+    assert clean_text("hej\u2067då\u2069 \u00adok") == "hej då ok"
+    with pytest.raises(BadRequest):
+        parse_request({"sender": "a\u2066b", "message": "hej"})
 
 
 class StoredConversations:
@@ -189,12 +211,15 @@ def test_messages_over_the_cap_count_against_the_rate_limit():
     assert refused.reason == TOO_FAST and refused.retry_after > 0 and refused.text == REPLIES[TOO_FAST]["sv"]
 
 
-def test_only_messages_that_pass_are_masked_and_the_store_is_read_only_for_a_refusal():
-    store = StoredConversations()
+def test_the_store_is_read_only_for_a_refusal_in_no_clear_language_and_once_per_sender():
+    store = StoredConversations(a="en")
     agent = SimpleNamespace(tracker_store=store)
-    admit(unlimited(), {"sender": "a", "message": "hej"}, agent=agent)
-    assert store.reads == 0
-    admit(unlimited(), {"sender": "a", "message": "x" * 2000}, agent=agent)
+    edge = unlimited()
+    admit(edge, {"sender": "a", "message": "hej"}, agent=agent)
+    admit(edge, {"sender": "a", "message": "jag har inte fått något mejl " * 100}, agent=agent)
+    assert store.reads == 0  # answered, or refused in the message's own language
+    for _ in range(50):  # a flood
+        assert admit(edge, {"sender": "a", "message": "x" * 2000}, agent=agent).text == REPLIES[TOO_LONG]["en"]
     assert store.reads == 1
 
 

@@ -59,6 +59,18 @@ def test_messages_go_through_again_as_the_window_slides_and_refusals_do_not_coun
     assert waits(limiter, [("a", "x"), ("a", "x")]) == [0, 4]
 
 
+def test_refused_messages_leave_nothing_behind():
+    limiter = RateLimiter(per_sender=5, per_address=1, window_seconds=60, clock=Clock())
+    waits(limiter, [("first", "x")])
+    assert set(waits(limiter, [(f"flood-{n}", "x") for n in range(1000)])) == {60}
+    assert set(limiter._times) == {("sender", "first"), ("address", "x")}
+
+
+def test_a_request_without_a_sender_counts_for_its_address():
+    limiter = RateLimiter(per_sender=1, per_address=2, window_seconds=60, clock=Clock())
+    assert waits(limiter, [(None, "x"), (None, "x"), (None, "x"), ("a", "y")]) == [0, 0, 60, 0]
+
+
 def test_zero_switches_a_limit_off():
     limiter = RateLimiter(per_sender=0, per_address=0, window_seconds=60)
     assert set(waits(limiter, [("a", "x")] * 500)) == {0}
@@ -91,13 +103,14 @@ def test_redis_counts_the_same_sliding_window_for_every_process(redis_url):
         # Two limiters are two Rasa processes sharing one Redis.
         first, second = (RateLimiter(per_sender=3, per_address=0, window_seconds=2, redis_url=redis_url,
                                      key_prefix=prefix) for _ in range(2))
-        started = time.monotonic()
+        started = time.monotonic()  # before the first message: the window starts no earlier
         assert [await first.seconds_to_wait("a", "x"), await first.seconds_to_wait("a", "x"),
                 await second.seconds_to_wait("a", "x")] == [0, 0, 0]
         assert 0 < await second.seconds_to_wait("a", "x") <= 2
         assert 0 < await first.seconds_to_wait("a", "x") <= 2
         assert await first.seconds_to_wait("b", "x") == 0
-        await asyncio.sleep(max(0.0, started + 2.1 - time.monotonic()))
+        # The three messages are stored at most then; a little later they have left the window.
+        await asyncio.sleep(max(0.0, started + 2.5 - time.monotonic()))
         assert await second.seconds_to_wait("a", "x") == 0
         client = redis.asyncio.Redis.from_url(redis_url)
         keys = [key async for key in client.scan_iter(f"{prefix}:*")]

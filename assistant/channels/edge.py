@@ -3,13 +3,13 @@
 Each step takes time linear in the input, the cheap ones come first, and no regex, mask or
 model ever reads more of a message than the length cap:
 
-1. `incoming` (and `parse_request` for a REST body): the request's shape, without reading the
-   text. A sender id that is not a short printable string is refused (HTTP 400); one that
-   looks like personal data (an email address, a phone or personal identity number) is
-   replaced by a keyed hash, so it is never stored while its conversation stays its own. The
-   message is measured first: over MAX_MESSAGE_LENGTH characters (leading and trailing space
-   aside) it is only marked too long; within the cap it is cleaned (control and format
-   characters, lone surrogates, runs of space).
+1. `incoming` (and `parse_request` for a REST body): the request's shape. A sender id that
+   is not a short printable string is refused (HTTP 400); one that looks like personal data
+   (an email address, a phone or personal identity number) is replaced by a keyed hash, so
+   it is never stored while its conversation stays its own. The message is measured first:
+   over MAX_MESSAGE_LENGTH characters (leading and trailing space aside) it is only marked
+   too long; within the cap it is cleaned (control and format characters, lone surrogates,
+   runs of space).
 2. `Edge.admit`: the rate limits count the message, whatever comes of it. A message over a
    limit or over the cap is refused with a reply in the language the assistant would answer
    in; any other leaves with its personal data masked, for Rasa.
@@ -22,13 +22,15 @@ import logging
 import os
 import re
 import secrets
+import time
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.language import SUPPORTED_LANGUAGES, reply_language
+from assistant.language import SUPPORTED_LANGUAGES, detect_language, reply_language
 from assistant.privacy import looks_like_personal_data, mask_personal_data
 
 logger = logging.getLogger(__name__)
@@ -41,19 +43,33 @@ MAX_SENDER_LENGTH = 128
 # A sender id that looked like personal data is stored as this prefix and a keyed hash.
 HASHED_SENDER_PREFIX = "hashed-"
 
-# Control and format characters (C0/C1 controls, zero-width and direction marks) and lone
-# UTF-16 surrogates (valid JSON, but no text: storing or logging one fails) carry no meaning
-# for the NLU; line breaks and tabs become plain spaces.
-_UNPRINTABLE = "\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff"
+# Unicode's control (Cc) and format (Cf) characters and lone UTF-16 surrogates (Cs): line
+# breaks, zero-width and direction marks (also the isolates of "Trojan Source"), soft
+# hyphens, tags. They carry no meaning for the NLU, can hide or reorder text on a screen,
+# and a lone surrogate (valid JSON, but no text) cannot be stored or logged. Each becomes a
+# plain space. The ranges are those of Python 3.10's Unicode 13 (tests/test_edge.py checks).
+_UNPRINTABLE = (
+    "\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000110bd"
+    "\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
 _CONTROL = re.compile(f"[{_UNPRINTABLE}]")
 _SPACES = re.compile(r"\s+")
-# Random ids in a sender id (UUIDs, runs of 12 or more hex digits with a letter) are no one's
-# personal data, though their digits may look like a date and four more; about one UUID in
-# 140 would otherwise be hashed for nothing. Personal data has no hex letters.
+# Random ids in a sender id (a UUID, or 32 or more hex digits with a letter, as the chat
+# widget makes) are no one's personal data, though their digits may look like a date and four
+# more: about one UUID in 140 would otherwise be hashed for nothing. Anything shorter is
+# checked as it is (a personnummer with a few letters after it is still one), and so is an id
+# that touches "@" or ".", which may be part of an email address.
 _RANDOM_ID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?<![0-9a-zA-Z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{12,}(?![0-9a-zA-Z])"
+    r"(?<![0-9a-zA-Z@.])"
+    r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,})"
+    r"(?![0-9a-zA-Z@.])"
 )
+# Refusals' languages read from the store, per sender, for a flood of refusals to cost one read.
+_REMEMBERED_LANGUAGES = 10_000
+_REMEMBER_SECONDS = 60.0
 
 TOO_LONG, TOO_FAST = "too long", "too fast"
 
@@ -129,9 +145,10 @@ def parse_request(body: Any) -> IncomingMessage:
 def incoming(sender: str, message: Any, metadata: Dict[str, Any]) -> IncomingMessage:
     if not isinstance(message, str):
         raise BadRequest('"message" must be a string.')
-    if len(message) > MAX_MESSAGE_LENGTH and len(message.strip()) > MAX_MESSAGE_LENGTH:
-        return IncomingMessage(sender, message[:MAX_MESSAGE_LENGTH], metadata, too_long=True)
-    text = clean_text(message)
+    typed = message.strip()  # no regex yet: strip reads only the space at either end
+    if len(typed) > MAX_MESSAGE_LENGTH:
+        return IncomingMessage(sender, typed[:MAX_MESSAGE_LENGTH], metadata, too_long=True)
+    text = clean_text(typed)
     if not text:
         raise BadRequest('"message" is empty; write a question or choose a button.')
     return IncomingMessage(sender, text, metadata)
@@ -167,6 +184,7 @@ class Edge:
 
     def __init__(self, rate_limiter: RateLimiter) -> None:
         self.rate_limiter = rate_limiter
+        self._languages: "OrderedDict[str, Tuple[float, Optional[str]]]" = OrderedDict()
 
     @classmethod
     def from_environment(cls) -> "Edge":
@@ -183,9 +201,27 @@ class Edge:
             return Refusal(TOO_LONG, reply(TOO_LONG, await self.reply_language(message, agent)))
         return mask_personal_data(message.text)
 
+    async def too_large(self, address: str) -> int:
+        """A body too large to read counts against its address's limit too: the seconds to
+        wait if that is over, else 0."""
+        return await self.rate_limiter.seconds_to_wait(None, address)
+
     async def reply_language(self, message: IncomingMessage, agent: Any) -> Optional[str]:
-        return reply_language(message.text, await conversation_language(agent, message.sender),
+        own = detect_language(message.text)
+        if own is not None:  # the rule's first choice: no need to read the store
+            return own
+        return reply_language(message.text, await self._conversation_language(agent, message.sender),
                               message.page_language)
+
+    async def _conversation_language(self, agent: Any, sender: str) -> Optional[str]:
+        now = time.monotonic()
+        remembered = self._languages.pop(sender, None)
+        if remembered is None or remembered[0] < now:
+            remembered = (now + _REMEMBER_SECONDS, await conversation_language(agent, sender))
+        self._languages[sender] = remembered
+        while len(self._languages) > _REMEMBERED_LANGUAGES:
+            self._languages.popitem(last=False)
+        return remembered[1]
 
 
 async def conversation_language(agent: Any, sender: str) -> Optional[str]:

@@ -82,11 +82,13 @@ class RateLimiter:
             os.environ.get("REDIS_KEY_PREFIX") or "assistant",
         )
 
-    async def seconds_to_wait(self, sender: Text, address: Text) -> int:
+    async def seconds_to_wait(self, sender: Optional[Text], address: Text) -> int:
         """0 if this message may go through (and it is counted), otherwise how many whole
-        seconds until it would."""
+        seconds until it would. A request whose sender is not known (None) counts for its
+        address only."""
         limited = [(kind, key, self.limits[kind])
-                   for kind, key in (("sender", sender), ("address", address)) if self.limits[kind] > 0]
+                   for kind, key in (("sender", sender), ("address", address))
+                   if key is not None and self.limits[kind] > 0]
         if not limited:
             return 0
         if self._script is not None:
@@ -99,17 +101,18 @@ class RateLimiter:
     def _in_memory(self, limited: List[Tuple[Text, Text, int]]) -> int:
         now = self._clock()
         self._sweep(now)
-        kept = [self._times.setdefault((kind, key), deque()) for kind, key, _ in limited]
         wait = 0.0
-        for times, (_, _, limit) in zip(kept, limited):
+        for kind, key, limit in limited:
+            times = self._times.get((kind, key))
             while times and times[0] <= now - self.window:
                 times.popleft()
-            if len(times) >= limit:
+            if times and len(times) >= limit:
                 wait = max(wait, times[0] + self.window - now)
         if wait > 0:
             return max(1, math.ceil(wait))
-        for times in kept:
-            times.append(now)
+        # Only a message let through is kept: refused ones leave no key behind.
+        for kind, key, _ in limited:
+            self._times.setdefault((kind, key), deque()).append(now)
         return 0
 
     def _sweep(self, now: float) -> None:

@@ -13,7 +13,7 @@ becomes HTTP:
   message is stored, so sending it again later goes on with the conversation as it was.
 """
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -50,7 +50,15 @@ class CheckedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            address = request.remote_addr or request.ip
             if len(request.body or b"") > MAX_BODY_BYTES:
+                try:
+                    wait = await edge.too_large(address)
+                except Exception as error:
+                    return _failure(error, None)
+                if wait:
+                    return response.json({"error": reply(TOO_FAST, None)}, status=429,
+                                         headers={"Retry-After": str(wait)})
                 return response.json({"error": "The request is too large."}, status=413)
             try:
                 message = parse_request(_json_or_none(request))
@@ -59,8 +67,7 @@ class CheckedRestInput(RestInput):
 
             collector = CollectingOutputChannel()
             try:
-                admitted = await edge.admit(message, request.remote_addr or request.ip,
-                                            getattr(request.app.ctx, "agent", None))
+                admitted = await edge.admit(message, address, getattr(request.app.ctx, "agent", None))
                 if isinstance(admitted, Refusal):
                     return _refused(message, admitted)
                 await on_new_message(UserMessage(admitted, collector, message.sender,
@@ -79,9 +86,9 @@ def _refused(message: IncomingMessage, refusal: Refusal) -> HTTPResponse:
     return response.json([{"recipient_id": message.sender, "text": refusal.text}])
 
 
-def _failure(error: Exception, message: IncomingMessage) -> HTTPResponse:
+def _failure(error: Exception, message: Optional[IncomingMessage]) -> HTTPResponse:
     # Not the store's language: the store may be what failed.
-    language = reply_language(message.text, None, message.page_language)
+    language = reply_language(message.text, None, message.page_language) if message else None
     # The message may hold personal data, so only the error is logged, not the text.
     if is_outage(error):
         # Only the kind of error and its first line: the rest may quote the stored data.
