@@ -29,7 +29,8 @@ class ConfigurationError(ValueError):
 def listen_settings(environ: Mapping[str, str]) -> Tuple[str, Optional[str]]:
     """(interface, token or None), or ConfigurationError saying what to set."""
     interface = environ.get("ACTION_SERVER_INTERFACE", "").strip() or LOOPBACK
-    token = environ.get("ACTION_SERVER_TOKEN", "").strip() or None
+    # As given, spaces too: the Rasa instances send it as it is (endpoints-scaled.yml).
+    token = environ.get("ACTION_SERVER_TOKEN") or None
     if token is None and not _is_loopback(interface):
         raise ConfigurationError(
             f"the action server would listen on {interface} without ACTION_SERVER_TOKEN: set a "

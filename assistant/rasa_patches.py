@@ -59,6 +59,10 @@ class UnsupportedRasa(RuntimeError):
     """The installed Rasa is not the release the patches were written for."""
 
 
+class SettingError(ValueError):
+    """A setting the patches read cannot be used; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Patch:
     name: str
@@ -88,6 +92,7 @@ def apply() -> None:
     if _applied:
         return
     check_rasa_version()
+    action_server_timeout(os.environ)  # a bad setting stops the start before anything is patched
     for patch in PATCHES:
         patch.install()
     _applied = True
@@ -121,14 +126,11 @@ def source_sha256(target: str) -> str:
     return hashlib.sha256(inspect.getsource(found).encode("utf-8")).hexdigest()
 
 
-def _replace(target: str, replacement: Any) -> Any:
-    """Put `replacement` in place of `target`; returns what was there (as looked up, so a
-    method is a plain function and a classmethod a bound method)."""
+def _replace(target: str, replacement: Any) -> None:
+    """Put `replacement` in place of `target`, keeping what was there in ORIGINALS."""
     owner, name = resolve(target)
     ORIGINALS[target] = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-    original = getattr(owner, name)
     setattr(owner, name, replacement)
-    return original
 
 
 # ----- speed ---------------------------------------------------------------------------
@@ -261,7 +263,14 @@ def _refuse_to_start_without_the_configured_store() -> None:
 def action_server_timeout(environ: Mapping[str, str]) -> float:
     from assistant.reliability import DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS
 
-    return float(environ.get("ACTION_SERVER_TIMEOUT_SECONDS", DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS))
+    value = environ.get("ACTION_SERVER_TIMEOUT_SECONDS", str(DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise SettingError(f"ACTION_SERVER_TIMEOUT_SECONDS must be a number of seconds above 0, not {value!r}.")
+    return seconds
 
 
 def _apologise_when_the_action_server_fails() -> None:

@@ -17,7 +17,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     try:
         rasa_patches.apply()
-    except rasa_patches.UnsupportedRasa as error:
+    except (rasa_patches.UnsupportedRasa, rasa_patches.SettingError) as error:
         print(f"Cannot start the Rasa server: {error}", file=sys.stderr)
         return 2
     from rasa.__main__ import main as rasa_main

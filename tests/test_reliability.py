@@ -5,6 +5,7 @@ import os
 import socket
 import time
 
+import pytest
 from rasa.core.actions import action as rasa_action
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -30,6 +31,19 @@ def test_the_action_server_waits_ten_seconds_by_default_not_five_minutes():
     assert rasa_patches.action_server_timeout({"ACTION_SERVER_TIMEOUT_SECONDS": "3"}) == 3
     # The server waits what its environment says (here, the tests' own).
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == rasa_patches.action_server_timeout(os.environ)
+
+
+def test_a_timeout_that_is_no_number_of_seconds_stops_the_server_in_one_line():
+    import subprocess
+    import sys
+
+    for bad in ("soon", "0", "-5", "nan"):
+        with pytest.raises(rasa_patches.SettingError, match=f"not {bad!r}"):
+            rasa_patches.action_server_timeout({"ACTION_SERVER_TIMEOUT_SECONDS": bad})
+    started = subprocess.run([sys.executable, "-m", "assistant.rasa_server", "run"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300, env={**os.environ, "ACTION_SERVER_TIMEOUT_SECONDS": "soon"})
+    assert started.returncode == 2
+    assert "Cannot start the Rasa server: ACTION_SERVER_TIMEOUT_SECONDS must be a number" in started.stderr
 
 
 def test_a_hung_action_server_ends_in_an_apology_in_the_conversations_language(monkeypatch):
