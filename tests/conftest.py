@@ -1,5 +1,6 @@
 """Shared test fixtures: the trained model, the NLU data, and a summary of figures."""
 import asyncio
+import os
 import threading
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -11,6 +12,18 @@ import yaml
 
 from assistant import rasa_patches
 from assistant.review.training_data import examples
+
+# The project's settings (assistant/deployment.py documents them) are taken out of the tests'
+# environment: each test says the ones it means, so the tests pass whatever the machine sets.
+# Only where PostgreSQL and Redis run is taken from it, for the scaled-profile tests.
+PROJECT_SETTINGS = ("ASSISTANT_PROFILE", "POSTGRES_", "REDIS_", "RASA_", "SANIC_", "SQL_", "CHAT_",
+                    "ACTION_SERVER_")
+KEPT_SETTINGS = ("RASA_TELEMETRY_ENABLED",)  # off, as every make command sets it
+SERVICES = {"postgres": (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432"))),
+            "redis": (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))}
+for _name in list(os.environ):
+    if _name.startswith(PROJECT_SETTINGS) and _name not in KEPT_SETTINGS:
+        del os.environ[_name]
 
 # In-process tests meet Rasa as the server runs it (assistant/rasa_server.py applies these
 # first), whatever order the tests run in.

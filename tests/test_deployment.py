@@ -1,5 +1,5 @@
-"""The two profiles' settings (assistant/deployment.py), as `make run` and `make run-scaled` use them."""
-import os
+"""The two profiles' settings (assistant/deployment.py), as `make run` and `make run-scaled` use
+them (tests/conftest.py keeps the machine's own settings out)."""
 import re
 
 import pytest
@@ -7,16 +7,6 @@ import yaml
 
 from assistant import deployment
 from tests.conftest import ROOT
-
-SETTINGS = ("ASSISTANT_PROFILE", "POSTGRES_", "REDIS_", "RASA_", "SANIC_", "SQL_", "CHAT_", "ACTION_SERVER_")
-
-
-@pytest.fixture(autouse=True)
-def no_settings_from_outside(monkeypatch):
-    """Each test says the settings it means: these pass whatever the machine's environment sets."""
-    for name in list(os.environ):
-        if name.startswith(SETTINGS):
-            monkeypatch.delenv(name)
 
 
 def test_the_embedded_profile_is_the_default_and_one_process():
