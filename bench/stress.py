@@ -58,18 +58,19 @@ MESSAGES: Dict[str, str] = {
     "mixed scripts": _fill("кириллица 中文 العربية "),
 }
 
-# name -> message over the length cap, as long as the largest body the REST channel reads.
+# name -> message as long as the largest body the REST channel reads (64 KiB): over the cap,
+# but for the last, a short question within a body of spaces.
 OVERSIZED: Dict[str, str] = {
-    "over the cap: one long word": _fill_body("a"),
-    "over the cap: word and dot": _fill_body("a."),
-    "over the cap: digit run": _fill_body("1234567890"),
-    "over the cap: digits and separators": _fill_body("1-2 3.4–"),
-    "over the cap: at signs": _fill_body("@"),
-    "over the cap: email-like": _fill_body("a.b@c."),
-    "over the cap: personnummer-like": _fill_body("19850312–4432 "),
-    "over the cap: a real question repeated": _fill_body("Jag har inte fått någon sms-kod. "),
-    "over the cap: spaces, then a question": " " * (MAX_BODY_BYTES - 200) + "jag får ingen sms-kod",
-    "over the cap: emoji": _fill_body("😀"),
+    "64 KiB body: one long word": _fill_body("a"),
+    "64 KiB body: word and dot": _fill_body("a."),
+    "64 KiB body: digit run": _fill_body("1234567890"),
+    "64 KiB body: digits and separators": _fill_body("1-2 3.4–"),
+    "64 KiB body: at signs": _fill_body("@"),
+    "64 KiB body: email-like": _fill_body("a.b@c."),
+    "64 KiB body: personnummer-like": _fill_body("19850312–4432 "),
+    "64 KiB body: a real question repeated": _fill_body("Jag har inte fått någon sms-kod. "),
+    "64 KiB body: emoji": _fill_body("😀"),
+    "64 KiB body: spaces around a question": " " * (MAX_BODY_BYTES - 200) + "jag får ingen sms-kod",
 }
 
 
