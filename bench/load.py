@@ -66,18 +66,19 @@ async def say(session: aiohttp.ClientSession, webhook: str, sender: str, text: s
     return None
 
 
-def _session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+def _session(fresh_connections: bool = False) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=fresh_connections),
                                  timeout=aiohttp.ClientTimeout(total=60))
 
 
 async def conversations(webhook: Union[str, Sequence[str]], scripts: List[Script], users: int, seconds: float,
-                        pause_seconds: float = 0.0, label: str = "") -> LoadResult:
+                        pause_seconds: float = 0.0, label: str = "", fresh_connections: bool = False) -> LoadResult:
     """`users` visitors, each holding one test-story conversation after another until the time
     is up. With a pause, each visitor waits a random 0.5x-1.5x that long before each message
     (reading and typing); without, the next message goes as soon as the reply is in.
     Given several webhooks (instances), each message goes to the next one, round robin per
-    conversation, as a load balancer without sticky sessions would send them."""
+    conversation, as a load balancer without sticky sessions would send them. With
+    `fresh_connections`, every message opens a connection of its own."""
     webhooks = [webhook] if isinstance(webhook, str) else list(webhook)
     result = LoadResult(label or f"{users} users", users)
     deadline = time.monotonic() + seconds
@@ -99,7 +100,7 @@ async def conversations(webhook: Union[str, Sequence[str]], scripts: List[Script
                 if pause_seconds:
                     await asyncio.sleep(pause_seconds * randomness.uniform(0.5, 1.5))
 
-    async with _session() as session:
+    async with _session(fresh_connections) as session:
         started = time.monotonic()
         await asyncio.gather(*(visitor(number) for number in range(users)))
         result.seconds = time.monotonic() - started

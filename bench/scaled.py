@@ -60,7 +60,7 @@ def _log(text: str) -> None:
     print(time.strftime("%H:%M:%S"), text, flush=True)
 
 
-def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
+def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool = False) -> Dict:
     run = f"bench_{uuid.uuid4().hex[:10]}"
     actions_port = free_port()
     # Rate limits off: every simulated user comes from this one address.
@@ -97,7 +97,8 @@ def measure(layout: Layout, loads: List, workdir: Path) -> Dict:
         for label, users, seconds, pause in loads:
             _log(f"{layout.name}: {label}")
             before = [cpu_seconds(pid) for pid in workers]
-            result = asyncio.run(conversations(urls, story_scripts, users, seconds, pause_seconds=pause, label=label))
+            result = asyncio.run(conversations(urls, story_scripts, users, seconds, pause_seconds=pause, label=label,
+                                               fresh_connections=fresh_connections))
             # How evenly the Rasa processes shared the work: CPU seconds of each during the load.
             cpu = [round(cpu_seconds(pid) - start, 1) for pid, start in zip(workers, before)]
             results.append({**report.load_summary(result), "worker_cpu_seconds": cpu})
@@ -147,7 +148,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
     loads = QUICK_LOAD if args.quick else FULL_LOAD
     with tempfile.TemporaryDirectory(prefix="bench-scaled-") as temporary:
-        layouts = [measure(layout, loads, Path(temporary)) for layout in LAYOUTS if args.only in layout.name]
+        # The Sanic workers of an instance race to accept each connection: the few kept-alive
+        # connections of the quick check could all go to one, so there each message has its own.
+        layouts = [measure(layout, loads, Path(temporary), fresh_connections=args.quick)
+                   for layout in LAYOUTS if args.only in layout.name]
     results = {"machine": report.machine(), "quick": args.quick, "layouts": layouts}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
