@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run run-scaled test audit validate train bench inbox inbox-import stats evaluate lock clean
+.PHONY: help setup browser-test-tools run run-scaled test test-fast audit validate train bench inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
@@ -29,9 +29,10 @@ help:
 	@echo "             and the action server on http://localhost:5055; Ctrl-C stops all"
 	@echo "make run-scaled  the same with conversations in PostgreSQL and locks in Redis"
 	@echo "             (127.0.0.1:5432 and :6379 by default), two Rasa instances on ports"
-	@echo "             5005 and 5006; settings: README, \"Running at scale\""
+	@echo "             5005 and 5006; settings: docs/deployment.md"
 	@echo "make test    set up what is missing (also Chromium and axe-core for the browser"
 	@echo "             tests), then run every test"
+	@echo "make test-fast  the tests that need no trained model and no browser (under a minute)"
 	@echo "make audit   only the dependency audit of make test (pip-audit over requirements.lock;"
 	@echo "             accepted findings: SECURITY.md)"
 	@echo "make train   retrain the model if data, domain or config changed"
@@ -60,6 +61,11 @@ run-scaled: setup
 test: setup browser-test-tools $(AUDIT_VENV)/.installed
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/pytest
+
+# The inner loop: what needs no trained model, no browser and no audit venv (markers set in
+# tests/conftest.py).
+test-fast: $(BIN)/.installed $(SPACY_PIPELINE)/meta.json
+	$(BIN)/pytest -m "not model and not browser" --deselect tests/test_dependency_audit.py
 
 audit: $(BIN)/.installed $(AUDIT_VENV)/.installed
 	$(BIN)/pytest tests/test_dependency_audit.py

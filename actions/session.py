@@ -5,7 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.language import SUPPORTED_LANGUAGES
+from assistant.language import page_language
 
 # Rasa fills this slot with the metadata of the message that started the session.
 SESSION_METADATA_SLOT = "session_started_metadata"
@@ -31,10 +31,9 @@ class ActionSessionStart(Action):
             for name, value in tracker.slots.items()
             if value is not None and name != SESSION_METADATA_SLOT
         }
-        metadata = tracker.get_slot(SESSION_METADATA_SLOT)
-        page_language = metadata.get("language") if isinstance(metadata, dict) else None
-        if page_language in SUPPORTED_LANGUAGES:
-            slots["language"] = page_language
+        page = page_language(tracker.get_slot(SESSION_METADATA_SLOT))
+        if page:
+            slots["language"] = page
         events: List[Dict[Text, Any]] = [SessionStarted()]
         events.extend(SlotSet(name, value) for name, value in slots.items())
         events.append(ActionExecuted("action_listen"))

@@ -1,10 +1,12 @@
 """The topics the assistant can offer as buttons, read from content/coverage-map.yml."""
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import yaml
 
-COVERAGE_MAP = Path(__file__).resolve().parent.parent / "content" / "coverage-map.yml"
+from assistant import paths
+from assistant.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+
+COVERAGE_MAP = paths.COVERAGE_MAP
 TOPICS: Dict[Text, Dict[Text, Text]] = yaml.safe_load(
     COVERAGE_MAP.read_text(encoding="utf-8")
 )["topics"]
@@ -24,7 +26,7 @@ def button(topic: Text, language: Optional[Text]) -> Dict[Text, Text]:
     """A button for the topic in the conversation's language (Swedish by default).
     A question from the page sends its own title, which the NLU knows as that question."""
     entry = TOPICS[topic]
-    title = entry["en" if language == "en" else "sv"]
+    title = entry[language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE]
     return {"title": title, "payload": entry.get("payload", title)}
 
 

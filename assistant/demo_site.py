@@ -16,7 +16,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+from assistant import paths
+
+WEB_ROOT = paths.WEB
 PLACEHOLDER = "{{ASSISTANT_URL}}"
 
 

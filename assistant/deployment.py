@@ -31,23 +31,29 @@ Both profiles:
     ACTION_SERVER_TIMEOUT_SECONDS  how long an action may take before the user gets an apology
                            with the support phone number (10; assistant/reliability.py)
 
-The tests and `make bench` start their servers with the same commands and environment
-(`rasa_command`, `action_server_command`, `server_environment`). The Rasa server always starts
-through assistant/rasa_server.py (the project's fixes to Rasa, and the Rasa version check),
-the action server through assistant/action_server.py (its interface and token).
+This is the one launcher: `make run`, the tests and `make bench` start their servers through
+it (`start_servers` for an action server and a Rasa server on free ports, or the commands and
+environments below), with assistant/processes.py doing the starting and waiting. The Rasa
+server always starts through assistant/rasa_server.py (the project's fixes to Rasa, and the
+Rasa version check), the action server through assistant/action_server.py (its interface and
+token).
 """
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "assistant.tar.gz"
+import yaml
+
+from assistant.paths import CREDENTIALS, ENDPOINTS, ENDPOINTS_SCALED, MODEL, RASA_SERVER_SETTINGS, ROOT, VAR
+from assistant.processes import RASA, Process, base_environment, free_port, reachable, start, wait_for
+
 PROFILES = ("embedded", "scaled")
 WEB_PORT = 8080
 
@@ -77,7 +83,7 @@ def profile(environ: Mapping[str, str]) -> str:
 
 
 def endpoints_file(environ: Mapping[str, str]) -> Path:
-    return ROOT / ("endpoints-scaled.yml" if profile(environ) == "scaled" else "endpoints.yml")
+    return ENDPOINTS_SCALED if profile(environ) == "scaled" else ENDPOINTS
 
 
 def use_profile_settings(environ: Dict[str, str]) -> Path:
@@ -100,7 +106,7 @@ def allowed_origins(environ: Mapping[str, str], web_port: int = WEB_PORT) -> Lis
 def server_settings_file() -> Dict[str, str]:
     """scripts/rasa-server.env: settings of the Rasa server process only."""
     settings = {}
-    for line in (ROOT / "scripts" / "rasa-server.env").read_text(encoding="utf-8").splitlines():
+    for line in RASA_SERVER_SETTINGS.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             name, _, value = line.partition("=")
             settings[name.strip()] = value.strip()
@@ -109,13 +115,7 @@ def server_settings_file() -> Dict[str, str]:
 
 def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] = None) -> Dict[str, str]:
     """The environment of every server of the profile (Rasa and actions)."""
-    env = {
-        **os.environ, **environ,
-        # Nothing about the conversations leaves the machine, whatever the user's Rasa config.
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONWARNINGS": "ignore::DeprecationWarning",
-    }
+    env = base_environment(environ)
     if profile(env) == "scaled":
         use_profile_settings(env)
         env.setdefault(
@@ -133,6 +133,16 @@ def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] 
         env["ACTION_SERVER_INTERFACE"] = "127.0.0.1"
         env["ACTION_SERVER_TOKEN"] = ""
     env["CHAT_ALLOWED_ORIGINS"] = " ".join(origins if origins is not None else allowed_origins(environ))
+    return env
+
+
+def rasa_environment(env: Mapping[str, str], rate_limits: bool = True) -> Dict[str, str]:
+    """A Rasa server's environment: the profile's, and the Rasa server's own settings
+    (scripts/rasa-server.env). Without `rate_limits` for a load from one address (the bench,
+    the tests' conversations), which the limits are there to stop."""
+    env = {**env, **server_settings_file()}
+    if not rate_limits:
+        env.update({"CHAT_RATE_LIMIT_PER_SENDER": "0", "CHAT_RATE_LIMIT_PER_ADDRESS": "0"})
     return env
 
 
@@ -156,7 +166,7 @@ def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
     return [
         sys.executable, "-m", "assistant.rasa_server", "run", "--model", str(model), "--port", str(port),
         "--interface", interface, "--endpoints", str(endpoints or endpoints_file(environ)),
-        "--credentials", str(credentials or ROOT / "credentials.yml"),
+        "--credentials", str(credentials or CREDENTIALS),
         "--cors", *environ["CHAT_ALLOWED_ORIGINS"].split(),
         *api_arguments(environ),
     ]
@@ -164,14 +174,6 @@ def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
 
 def action_server_command(port: int) -> List[str]:
     return [sys.executable, "-m", "assistant.action_server", "--port", str(port)]
-
-
-def reachable(host: str, port: int, timeout: float = 3.0) -> bool:
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def check_services(env: Mapping[str, str]) -> None:
@@ -187,11 +189,122 @@ def check_services(env: Mapping[str, str]) -> None:
             )
 
 
+# Rasa's own settings, for the benchmark's baseline: its SQL tracker store and REST channel
+# (and none of scripts/rasa-server.env).
+STOCK_TRACKER_STORE = {"type": "SQL", "dialect": "sqlite"}
+STOCK_CREDENTIALS = {"rest": None}
+
+
+def write_endpoints(workdir: Path, actions_port: int, stock: bool = False) -> Path:
+    """The project's endpoints.yml (or Rasa's stock tracker store), with this action
+    server's port and a SQLite file of its own in `workdir`."""
+    endpoints = yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))
+    if stock:
+        endpoints["tracker_store"] = dict(STOCK_TRACKER_STORE)
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(workdir / "conversations.db")
+    path = workdir / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    return path
+
+
+def scaled_environment(postgres: Tuple[str, int], redis: Tuple[str, int], run: str,
+                       actions_port: int, **settings: str) -> Dict[str, str]:
+    """The scaled profile's environment for the servers of one test or bench run: a
+    PostgreSQL database and Redis keys of its own, and this action server."""
+    return server_environment({
+        "ASSISTANT_PROFILE": "scaled",
+        "POSTGRES_HOST": postgres[0], "POSTGRES_PORT": str(postgres[1]), "POSTGRES_DB": f"assistant_{run}",
+        "POSTGRES_USER": "postgres", "POSTGRES_LOGIN_DB": "postgres",
+        "REDIS_HOST": redis[0], "REDIS_PORT": str(redis[1]), "REDIS_KEY_PREFIX": run.replace("_", ""),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        **settings,
+    }, origins=[])
+
+
+def drop_database(host: str, port: int, name: str) -> None:
+    """The database of a run's scaled environment, once the run is over."""
+    import psycopg2
+
+    db = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+    db.autocommit = True
+    with db.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db.close()
+
+
+@dataclass
+class Servers:
+    url: str
+    rasa: Process
+    actions: Process
+    endpoints: Path  # the Rasa server's endpoints.yml: its action server and SQLite store
+    cold_start_seconds: float
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/rest/webhook"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.endpoints.parent / "conversations.db"
+
+    def stop(self) -> None:
+        self.rasa.stop()
+        self.actions.stop()
+
+
+def start_servers(model: Path, workdir: Path, stock: bool = False, origins: Sequence[str] = (),
+                  rasa_arguments: Sequence[str] = ()) -> Servers:
+    """An action server and a Rasa server of the embedded profile on free ports of
+    127.0.0.1, as `make run` starts them, their logs and conversations in `workdir`, with the
+    rate limits off (the load comes from one address) and `origins` allowed; or with `stock`
+    as plain `rasa run` serves the model (the benchmark's baseline). Returns once the Rasa
+    server answers a message; the cold start is the time from its launch to that answer."""
+    import requests
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = write_endpoints(workdir, actions_port, stock)
+    env = server_environment({}, origins=list(origins))
+    if stock:
+        credentials = workdir / "credentials.yml"
+        credentials.write_text(yaml.safe_dump(STOCK_CREDENTIALS), encoding="utf-8")
+        command = [RASA, "run", "--model", str(model), "--port", str(rasa_port), "--interface", "127.0.0.1",
+                   "--endpoints", str(endpoints), "--credentials", str(credentials)]
+        rasa_env: Dict[str, str] = {}
+    else:
+        command = rasa_command(env, rasa_port, model, endpoints, interface="127.0.0.1")
+        rasa_env = rasa_environment(env, rate_limits=False)
+    actions = start("actions", action_server_command(actions_port), workdir, env)
+    rasa: Optional[Process] = None
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
+                 [actions], "The action server")
+        launched = time.monotonic()
+        rasa = start("rasa", [*command, *rasa_arguments], workdir, rasa_env)
+        servers = Servers(f"http://127.0.0.1:{rasa_port}", rasa, actions, endpoints, 0.0)
+
+        def answers() -> bool:
+            reply = requests.post(servers.webhook, timeout=60,
+                                  json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"})
+            return reply.ok and bool(reply.json())
+
+        wait_for(answers, [actions, rasa], "The Rasa server")
+        servers.cold_start_seconds = time.monotonic() - launched
+        return servers
+    except BaseException:
+        if rasa is not None:
+            rasa.stop()
+        actions.stop()
+        raise
+
+
 def main() -> int:
     environ = dict(os.environ)
     try:
         env = server_environment(environ)
-        rasa_env = {**env, **server_settings_file()}
+        rasa_env = rasa_environment(env)
         check_services(env)
         api_arguments(env)
     except ConfigurationError as error:
@@ -203,34 +316,29 @@ def main() -> int:
     rasa_ports = [rasa_port + i for i in range(instances)]
 
     # Old conversations go first (30 days after their last message).
-    (ROOT / "var").mkdir(exist_ok=True)
+    VAR.mkdir(exist_ok=True)
     retention = subprocess.run([sys.executable, "-m", "assistant.retention", "--endpoints",
                                 str(endpoints_file(env))], cwd=ROOT, env=env)
     if retention.returncode != 0:
         return retention.returncode
 
-    commands = [("actions", action_server_command(5055), env)]
-    commands += [(f"rasa :{port}", rasa_command(env, port), rasa_env) for port in rasa_ports]
-    commands.append(("chat page", [sys.executable, "-m", "assistant.demo_site", "--port", str(WEB_PORT),
-                                   "--assistant-url", f"http://localhost:{rasa_ports[0]}"], env))
-    processes = [subprocess.Popen(args, cwd=ROOT, env=environment, start_new_session=True)
-                 for _, args, environment in commands]
+    processes = [start("actions", action_server_command(5055), env=env)]
+    processes += [start(f"rasa :{port}", rasa_command(env, port), env=rasa_env) for port in rasa_ports]
+    processes.append(start("chat page", [sys.executable, "-m", "assistant.demo_site", "--port", str(WEB_PORT),
+                                         "--assistant-url", f"http://localhost:{rasa_ports[0]}"], env=env))
     print(_banner(env, rasa_ports), flush=True)
 
     def stop(*_: object) -> None:
         for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            process.stop()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        while all(process.poll() is None for process in processes):
+        while all(process.running() for process in processes):
             time.sleep(0.5)
     finally:
         stop()
-        for process in processes:
-            process.wait()
     return 0
 
 

@@ -1,4 +1,16 @@
-"""Tell Swedish from English in a chat message.
+"""Which language the assistant speaks: the one rule, and the Swedish/English detector it uses.
+
+The rule, everywhere (the NLU, the actions, the channels' own replies, the review tools):
+1. a message that is clearly Swedish or English is answered in that language, and the
+   conversation goes on in it (the NLU's LanguageDetector notes it as the `language` entity,
+   which fills the `language` slot);
+2. a message that is neither ("ok", "1", an emoji, Arabic) is answered in the conversation's
+   language (the slot);
+3. a conversation that has none yet takes the language of the web page the chat is on
+   (`{"language": "en"}` in the message metadata; only the session start reads it);
+4. else Swedish, the agency's language.
+The chat widget follows the same rule on its side: the page's `<html lang>` (Swedish unless
+it is English) until the user switches with its language button.
 
 The assistant only ever has to choose between two languages, so a vote of common words is
 enough, needs no model file and takes microseconds. Words that both languages use ("ok",
@@ -6,11 +18,14 @@ enough, needs no model file and takes microseconds. Words that both languages us
 answer and the conversation keeps the language it had.
 """
 import re
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 SWEDISH = "sv"
 ENGLISH = "en"
 SUPPORTED_LANGUAGES = (SWEDISH, ENGLISH)
+DEFAULT_LANGUAGE = SWEDISH
+# The entity (and slot) that holds a conversation's language.
+LANGUAGE_ENTITY = "language"
 
 _WORD = re.compile(r"[a-zåäöéü']+")
 # Chat spelling stretches words ("hellooo", "nooo", "tackk"); these undo it before the look-up.
@@ -82,15 +97,33 @@ def detect_language(text: str) -> Optional[str]:
     return None
 
 
+def supported(language: object) -> Optional[str]:
+    """`language` if the assistant speaks it, else None."""
+    return language if language in SUPPORTED_LANGUAGES else None  # type: ignore[return-value]
+
+
 def reply_language(text: str, conversation: Optional[str], page: Optional[str]) -> Optional[str]:
-    """The language the assistant answers a message in: the message's own when it is clearly
-    Swedish or English (the NLU's LanguageDetector sets the conversation's `language` slot
-    from it), else the conversation's, else that of the page the chat is on; None if none
-    is known."""
+    """Steps 1 to 3 of the rule: the language a message is answered in, or None when nothing
+    tells (the channels then answer in both, rather than guess)."""
     for language in (detect_language(text), conversation, page):
-        if language in SUPPORTED_LANGUAGES:
+        if supported(language):
             return language
     return None
+
+
+def page_language(metadata: object) -> Optional[str]:
+    """The page's language from a message's metadata (step 3), if it is one the assistant speaks."""
+    return supported(metadata.get(LANGUAGE_ENTITY)) if isinstance(metadata, dict) else None
+
+
+def language_after(entities: List[Dict[str, Any]], current: Optional[str]) -> str:
+    """The conversation's language after a message the NLU parsed into `entities`, for a
+    conversation that was in `current` (None: not yet known): the whole rule, for readers of
+    stored conversations."""
+    for entity in entities:
+        if entity.get("entity") == LANGUAGE_ENTITY and supported(entity.get("value")):
+            return entity["value"]
+    return supported(current) or DEFAULT_LANGUAGE
 
 
 def _normalise(word: str) -> str:

@@ -32,7 +32,7 @@ def delete_old_conversations(tracker_store, days: int = RETENTION_DAYS, now: flo
 def main() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
 
-    from assistant.review.conversations import open_tracker_store
+    from assistant.tracker_store import open_tracker_store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", default=None, help="default: that of the profile ASSISTANT_PROFILE names")

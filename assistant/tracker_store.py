@@ -18,14 +18,19 @@ get it whole. Rasa's SQL store finds the events to save by counting the stored o
 shortened tracker would defeat; this one saves what comes after the last stored event.
 """
 import json
+import os
+import warnings
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Iterator, List, Optional, Text
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
 
 # Some 7 turns, well beyond the 8 dialogue steps the policies look back on.
 DEFAULT_RECENT_EVENTS = 50
@@ -121,3 +126,17 @@ class RecentEventsSQLTrackerStore(SQLTrackerStore):
 
 def _is(event: Any, stored: Any) -> bool:
     return event.type_name == stored.type_name and event.timestamp == stored.timestamp
+
+
+def open_tracker_store(endpoints: Optional[Path] = None) -> TrackerStore:
+    """The tracker store that an endpoints.yml configures (in memory if it names none), for
+    the tools that read or delete stored conversations (the review tools, the retention job):
+    by default that of the profile ASSISTANT_PROFILE names, the scaled profile's with its
+    settings from the environment or their defaults."""
+    from assistant.deployment import use_profile_settings  # the launcher's settings, not at Rasa's import
+
+    endpoints = endpoints or use_profile_settings(os.environ)
+    use_profile_settings(os.environ)  # an endpoints file of the scaled profile needs its settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
+        return TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())

@@ -1,5 +1,5 @@
 """`make bench`: train, serve and load the assistant and Rasa's default pipeline in one run,
-and write the comparison to bench/RESULTS.md (and the raw figures to bench/results.json).
+and write the comparison to bench/RESULTS.md (and the raw figures to bench/RESULTS.json).
 
     python -m bench [--quick] [--out bench/RESULTS.md] [--ours-model M] [--baseline-model M]
     python -m bench --render     # the report again from bench/RESULTS.json
@@ -18,16 +18,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from assistant.deployment import start_servers
+from assistant.paths import CONFIG, MODEL, ROOT, TEST_STORIES
 from bench import profile, report
 from bench.conversations import scripts
 from bench.load import conversations, long_conversation
-from bench.servers import ROOT, start_servers
 from bench.stress import measure as stress
 from bench.training import train
 
-OURS_CONFIG = ROOT / "config.yml"
+OURS_CONFIG = CONFIG
 BASELINE_CONFIG = ROOT / "bench" / "baseline" / "config.yml"
-STORIES = ROOT / "tests" / "stories"
+STORIES = TEST_STORIES
 
 
 @dataclass
@@ -54,7 +55,7 @@ QUICK = Plan([1, 4], 2, 6, 0.5, 3, 12, 1, 1, False, 2, 55)
 class Side:
     name: str
     config: str
-    stock: bool = False  # served as plain Rasa serves it (bench/servers.py, STOCK_...)
+    stock: bool = False  # served as plain Rasa serves it (assistant/deployment.py, STOCK_...)
     model: str = ""
     training_seconds: Optional[float] = None
     nlu_training_seconds: Optional[float] = None
@@ -134,7 +135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             sides.append((Side("baseline", "bench/baseline/config.yml", stock=True), BASELINE_CONFIG,
                           args.baseline_model))
         elif args.ours_model is None:
-            sides[0] = (sides[0][0], OURS_CONFIG, ROOT / "models" / "assistant.tar.gz")
+            sides[0] = (sides[0][0], OURS_CONFIG, MODEL)
         for side, config, model in sides:
             if model is None:
                 _log(f"{side.name}: training from scratch, full")

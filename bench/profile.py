@@ -23,10 +23,11 @@ import aiohttp
 
 from bench.conversations import Script, messages_in, scripts
 from bench.load import LoadResult, conversations, say
-from bench.servers import ROOT, Servers, start_servers
+from assistant.deployment import Servers, start_servers
+from assistant.paths import MODEL, ROOT, TEST_STORIES
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
-STORIES = ROOT / "tests" / "stories"
+STORIES = TEST_STORIES
 SHOWN = 30
 EVERYTHING = 0.9
 PROFILED_TURNS = 50
@@ -125,7 +126,7 @@ def profile(servers: Servers, workdir: Path, seconds: float = 20, long_turns: in
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistant.tar.gz")
+    parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "PROFILE.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as workdir:

@@ -6,6 +6,7 @@ import subprocess
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
+from assistant.language import SUPPORTED_LANGUAGES
 from bench.load import LoadResult, percentile
 
 TURN_WINDOW = 10  # "turn 1" and "turn 200" are the first and the last ten turns
@@ -100,7 +101,7 @@ def _rows(sides: List[Dict]) -> List[Tuple[str, List, int, str]]:
         add(f"{label}: errors", lambda s, l=label: sum(_level(s, l)["errors"].values()), 0)
     add("Long conversation: p95 of the first 10 turns", lambda s: s["long"]["first_p95"], 0, " ms")
     add("Long conversation: p95 of the last 10 turns", lambda s: s["long"]["last_p95"], 0, " ms")
-    for language in ("sv", "en"):
+    for language in SUPPORTED_LANGUAGES:
         add(f"In-process parse ({language}): median", lambda s, g=language: s["nlu"][g]["parse_p50"], 1, " ms")
         add(f"In-process parse ({language}): p95", lambda s, g=language: s["nlu"][g]["parse_p95"], 1, " ms")
     add("RSS Rasa server, before the load", lambda s: s["memory_mib"]["rasa_before"], 0, " MiB")
@@ -108,7 +109,7 @@ def _rows(sides: List[Dict]) -> List[Tuple[str, List, int, str]]:
     add("RSS action server, before the load", lambda s: s["memory_mib"]["actions_before"], 0, " MiB")
     add("RSS action server, after the load", lambda s: s["memory_mib"]["actions_after"], 0, " MiB")
     add("Peak RSS, both servers", lambda s: s["memory_mib"]["rasa_peak"] + s["memory_mib"]["actions_peak"], 0, " MiB")
-    for language in ("sv", "en"):
+    for language in SUPPORTED_LANGUAGES:
         for key, name in (("intent_accuracy", "intent acted on"),
                           ("classifier_accuracy", "intent the classifier ranks first"),
                           ("answer_accuracy", "page answer"), ("topic_accuracy", "topic, as the user gets it"),
@@ -155,7 +156,7 @@ def _targets(ours: Dict, baseline: Optional[Dict]) -> List[Tuple[str, str, Optio
     training = ours.get("training_seconds")
     target("Full training ≤ 5 min", _fmt(training, " s"), None if training is None else training <= 300)
     target("Both servers ≤ 1.5 GB RSS (peak)", _fmt(peak, " MiB"), None if peak is None else peak <= 1536)
-    for language in ("sv", "en"):
+    for language in SUPPORTED_LANGUAGES:
         figures = {key: (get(ours, lambda s, k=key: 100 * s["nlu"][language][k]),
                          get(baseline, lambda s, k=key: 100 * s["nlu"][language][k]))
                    for key in ("intent_accuracy", "topic_accuracy", "wrong_answers")}

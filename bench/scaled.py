@@ -28,12 +28,12 @@ from assistant import deployment
 from bench import report
 from bench.conversations import scripts
 from bench.load import conversations
-from bench.servers import (ROOT, Process, _tree, wait_for, cpu_seconds, drop_database, free_port,
-                           scaled_environment, server_environment, start, write_endpoints)
+from assistant.deployment import drop_database, rasa_environment, scaled_environment, write_endpoints
+from assistant.paths import MODEL, ROOT, TEST_STORIES
+from assistant.processes import Process, cpu_seconds, free_port, process_tree, reachable, start, wait_for
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
 REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
-MODEL = ROOT / "models" / "assistant.tar.gz"
 UP_AND_RUNNING = "Rasa server is up and running."  # logged by each worker once it serves
 
 
@@ -71,7 +71,7 @@ def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool 
         env = deployment.server_environment({})
         endpoints = write_endpoints(workdir, actions_port)
     actions = start(f"actions-{run}", deployment.action_server_command(actions_port), workdir, env)
-    env = {**env, **server_environment()}  # the Rasa server's own settings
+    env = rasa_environment(env, rate_limits=False)
     instances: List[Process] = []
     try:
         wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
@@ -90,9 +90,9 @@ def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool 
             # others still load, taking the CPU the load would get.
             wait_for(lambda: process.log.read_text(errors="replace").count(UP_AND_RUNNING) >= layout.workers,
                       [process], f"{layout.name}: every worker")
-        story_scripts = scripts(ROOT / "tests" / "stories")
+        story_scripts = scripts(TEST_STORIES)
         results = []
-        workers = [pid for process in instances for pid in _tree(process.popen.pid)
+        workers = [pid for process in instances for pid in process_tree(process.popen.pid)
                    if not Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         for label, users, seconds, pause in loads:
             _log(f"{layout.name}: {label}")
@@ -143,7 +143,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", default="", help="only the layouts whose name contains this")
     args = parser.parse_args(argv)
     for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
-        if not deployment.reachable(host, port):
+        if not reachable(host, port):
             print(f"{name} is not reachable at {host}:{port}; the scaled bench needs it.", file=sys.stderr)
             return 2
     loads = QUICK_LOAD if args.quick else FULL_LOAD

@@ -12,7 +12,7 @@ from typing import Dict, List
 import requests
 
 from assistant.channels.edge import MAX_BODY_BYTES, MAX_MESSAGE_LENGTH
-from bench.servers import Servers
+from assistant.deployment import Servers
 
 CAP = MAX_MESSAGE_LENGTH
 _random = random.Random(7)

@@ -1,11 +1,11 @@
 """Timed training from scratch: full (NLU and dialogue) and NLU only."""
-import os
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.servers import RASA, ROOT
+from assistant.paths import ROOT
+from assistant.processes import RASA, base_environment
 
 
 @dataclass
@@ -23,8 +23,7 @@ def train(config: Path, out: Path, name: str, nlu_only: bool = False) -> Trained
     out.mkdir(parents=True, exist_ok=True)
     command = [RASA, "train", *(["nlu", "--nlu", "data/nlu"] if nlu_only else ["--data", "data", "--domain", "domain.yml"]),
                "--config", str(config), "--out", str(out), "--fixed-model-name", name]
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
-           "RASA_CACHE_DIRECTORY": str(out / f"cache-{name}")}
+    env = base_environment({"RASA_CACHE_DIRECTORY": str(out / f"cache-{name}")})
     log = out / f"train-{name}.log"
     started = time.monotonic()
     with log.open("wb") as output:

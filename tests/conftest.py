@@ -29,8 +29,7 @@ for _name in list(os.environ):
 # first), whatever order the tests run in.
 rasa_patches.apply()
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "assistant.tar.gz"
+from assistant.paths import MODEL, ROOT  # noqa: E402 - after the settings are removed
 LANGUAGES = ("sv", "en")
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 COVERAGE_MAP = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
@@ -112,6 +111,19 @@ def parse(agent):
         return asyncio.run(run())
 
     return _parse
+
+
+# Fixtures that need the trained model; a test using any of them (directly or through another
+# fixture) is marked `model`, so `make test-fast` can leave it out.
+_MODEL_FIXTURES = {"model_path", "agent", "parse", "story_results", "bot"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+        if "browser" in Path(str(item.fspath)).relative_to(ROOT / "tests").parts[:-1]:
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from assistant import action_server, deployment
-from bench.servers import free_port, start
-from tests.conftest import ROOT
+from assistant.paths import ROOT
+from assistant.processes import free_port, start
 from tests.e2e.conftest import started
 
 SESSION_START = {"next_action": "action_session_start", "sender_id": "someone", "version": "3.6.21",

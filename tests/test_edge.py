@@ -15,9 +15,13 @@ from assistant.channels.edge import (
     HASHED_SENDER_PREFIX,
     MAX_BODY_BYTES,
     MAX_MESSAGE_LENGTH,
+    FAILED,
     REPLIES,
+    RETRY_AFTER_SECONDS,
     TOO_FAST,
+    TOO_LARGE,
     TOO_LONG,
+    UNAVAILABLE,
     BadRequest,
     Edge,
     Refusal,
@@ -261,3 +265,43 @@ def test_the_edge_costs_no_more_than_linear_time_in_the_body(shape):
     # Eight times the input: linear work takes about eight times as long (here less, as the
     # cap stops reading early); quadratic work would take 64 times as long.
     assert large < 20 * small + 0.002, (shape, small, large)
+
+
+def handle(edge, body, deliver, address="1.2.3.4"):
+    return asyncio.run(edge.handle(parse_request(body), address, None, deliver))
+
+
+def test_an_admitted_message_reaches_rasa_masked_and_nothing_is_refused():
+    delivered = []
+
+    async def deliver(text):
+        delivered.append(text)
+
+    assert handle(unlimited(), {"sender": "a", "message": "min mejl anna@example.se"}, deliver) is None
+    assert delivered == [f"min mejl {EMAIL}"]
+
+
+def test_a_store_out_of_reach_is_an_outage_to_retry_in_the_messages_language():
+    from sqlalchemy.exc import OperationalError
+
+    async def deliver(text):
+        raise OperationalError("SELECT ...", {}, ConnectionRefusedError("refused"))
+
+    refusal = handle(unlimited(), {"sender": "a", "message": "i never got the email"}, deliver)
+    assert refusal == Refusal(UNAVAILABLE, REPLIES[UNAVAILABLE]["en"], RETRY_AFTER_SECONDS)
+
+
+def test_any_other_failure_is_refused_as_failed_not_raised():
+    async def deliver(text):
+        raise KeyError("a fault of ours")
+
+    refusal = handle(unlimited(), {"sender": "a", "message": "jag får ingen sms-kod"}, deliver)
+    assert refusal.reason == FAILED and refusal.text == REPLIES[FAILED]["sv"] and not refusal.retry_after
+
+
+def test_a_body_too_large_to_read_is_refused_in_both_languages_and_counts_for_its_address():
+    edge = Edge(RateLimiter(per_sender=0, per_address=2, window_seconds=60))
+    outcomes = [asyncio.run(edge.too_large("1.2.3.4")) for _ in range(3)]
+    assert [o.reason for o in outcomes] == [TOO_LARGE, TOO_LARGE, TOO_FAST]
+    assert REPLIES[TOO_LARGE]["sv"] in outcomes[0].text and REPLIES[TOO_LARGE]["en"] in outcomes[0].text
+    assert outcomes[2].retry_after > 0

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.language import detect_language
+from assistant.language import detect_language, language_after, page_language, reply_language
 from tests.conftest import LANGUAGES, held_out_examples, training_examples
 
 
@@ -45,3 +45,24 @@ def test_never_mistakes_one_language_for_the_other_in_the_nlu_data(language):
     assert wrong == []
     # Only very short messages ("ok", "hallo") may stay undecided.
     assert recognised / len(examples) >= 0.95
+
+
+def test_the_rule_a_clear_message_then_the_conversation_then_the_page():
+    assert reply_language("i never got the email", "sv", "sv") == "en"
+    assert reply_language("ok", "en", "sv") == "en"
+    assert reply_language("ok", None, "en") == "en"
+    assert reply_language("ok", None, None) is None  # the channels then answer in both
+
+
+def test_a_page_language_the_assistant_does_not_speak_is_ignored():
+    assert page_language({"language": "en"}) == "en"
+    assert page_language({"language": "de"}) is None
+    assert page_language("en") is None and page_language(None) is None
+
+
+def test_a_stored_conversation_keeps_its_language_until_a_message_is_clearly_in_another():
+    english = [{"entity": "language", "value": "en"}]
+    assert language_after(english, "sv") == "en"
+    assert language_after([], "en") == "en"
+    assert language_after([{"entity": "language", "value": "de"}], "en") == "en"
+    assert language_after([], None) == "sv"  # Swedish, the agency's language, by default

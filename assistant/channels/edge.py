@@ -13,8 +13,12 @@ model ever reads more of a message than the length cap:
 2. `Edge.admit`: the rate limits count the message, whatever comes of it. A message over a
    limit or over the cap is refused with a reply in the language the assistant would answer
    in; any other leaves with its personal data masked, for Rasa.
+3. `Edge.handle`: admits the message and hands it to Rasa; a failure on the way (the
+   conversation store or Redis out of reach, anything else) becomes a refusal too.
 
-The replies the channels give themselves, in both languages, are here too (REPLIES).
+So the edge decides, in one place: answered, or refused with a reason and a reply in the
+conversation's language (REPLIES, both languages). Each channel only turns a refusal into
+what it can say: the REST channel an HTTP status, socket.io a chat message.
 """
 import hashlib
 import hmac
@@ -27,11 +31,12 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.language import SUPPORTED_LANGUAGES, detect_language, reply_language
+from assistant.language import SUPPORTED_LANGUAGES, detect_language, page_language, reply_language
 from assistant.privacy import looks_like_personal_data, mask_personal_data
+from assistant.reliability import is_outage
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +76,10 @@ _RANDOM_ID = re.compile(
 _REMEMBERED_LANGUAGES = 10_000
 _REMEMBER_SECONDS = 60.0
 
-TOO_LONG, TOO_FAST = "too long", "too fast"
+# Why the edge refuses a message.
+TOO_LONG, TOO_FAST, TOO_LARGE, UNAVAILABLE, FAILED = "too long", "too fast", "too large", "unavailable", "failed"
+# When to send again after an outage of the stores.
+RETRY_AFTER_SECONDS = 10
 
 REPLIES: Dict[str, Dict[str, str]] = {
     TOO_LONG: {
@@ -84,11 +92,15 @@ REPLIES: Dict[str, Dict[str, str]] = {
         "sv": "Du skickar meddelanden snabbare än jag hinner svara. Vänta en liten stund och skicka sedan igen.",
         "en": "You are sending messages faster than I can answer. Please wait a moment, then send it again.",
     },
-    "unavailable": {
+    TOO_LARGE: {
+        "sv": "Förfrågan är för stor.",
+        "en": "The request is too large.",
+    },
+    UNAVAILABLE: {
         "sv": "Assistenten är tillfälligt otillgänglig och ditt meddelande har inte kommit fram. Skicka det gärna igen om en stund.",
         "en": "The assistant is temporarily unavailable and your message did not get through. Please send it again in a moment.",
     },
-    "failed": {
+    FAILED: {
         "sv": "Assistenten kunde inte svara just nu och ditt meddelande har inte kommit fram. Försök gärna igen.",
         "en": "The assistant could not answer just now and your message did not get through. Please try again.",
     },
@@ -123,9 +135,9 @@ class IncomingMessage:
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str  # TOO_LONG or TOO_FAST
+    reason: str  # TOO_LONG, TOO_FAST, TOO_LARGE, UNAVAILABLE or FAILED
     text: str  # what the user is told
-    retry_after: int = 0  # seconds, for TOO_FAST
+    retry_after: int = 0  # seconds, for TOO_FAST and UNAVAILABLE
 
 
 def clean_text(text: str) -> str:
@@ -175,8 +187,8 @@ def page_metadata(metadata: Any) -> Dict[str, Any]:
         return {}
     if not isinstance(metadata, dict):
         raise BadRequest('"metadata" must be a JSON object, for example {"language": "en"}.')
-    language = metadata.get("language")
-    return {"language": language} if language in SUPPORTED_LANGUAGES else {}
+    language = page_language(metadata)
+    return {"language": language} if language else {}
 
 
 class Edge:
@@ -201,10 +213,29 @@ class Edge:
             return Refusal(TOO_LONG, reply(TOO_LONG, await self.reply_language(message, agent)))
         return mask_personal_data(message.text)
 
-    async def too_large(self, address: str) -> int:
-        """A body too large to read counts against its address's limit too: the seconds to
-        wait if that is over, else 0."""
-        return await self.rate_limiter.seconds_to_wait(None, address)
+    async def handle(self, message: IncomingMessage, address: str, agent: Any,
+                     deliver: Callable[[str], Awaitable[Any]]) -> Optional[Refusal]:
+        """Admit the message and `deliver` its masked text to Rasa: None once Rasa has
+        answered, else why not."""
+        try:
+            admitted = await self.admit(message, address, agent)
+            if isinstance(admitted, Refusal):
+                return admitted
+            await deliver(admitted)
+            return None
+        except Exception as error:
+            return failure(error, message)
+
+    async def too_large(self, address: str) -> Refusal:
+        """A body too large to read counts against its address's limit too. Not read, so its
+        language is unknown: the reply comes in both."""
+        try:
+            wait = await self.rate_limiter.seconds_to_wait(None, address)
+        except Exception as error:
+            return failure(error, None)
+        if wait:
+            return Refusal(TOO_FAST, reply(TOO_FAST, None), wait)
+        return Refusal(TOO_LARGE, reply(TOO_LARGE, None))
 
     async def reply_language(self, message: IncomingMessage, agent: Any) -> Optional[str]:
         own = detect_language(message.text)
@@ -222,6 +253,20 @@ class Edge:
         while len(self._languages) > _REMEMBERED_LANGUAGES:
             self._languages.popitem(last=False)
         return remembered[1]
+
+
+def failure(error: Exception, message: Optional[IncomingMessage]) -> Refusal:
+    """A message that could not be answered: an outage of a store (retry later) or a fault.
+    Logged without the message, which may hold personal data."""
+    # Not the store's language: the store may be what failed.
+    language = reply_language(message.text, None, message.page_language) if message else None
+    if is_outage(error):
+        # Only the kind of error and its first line: the rest may quote the stored data.
+        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}: {first_line}")
+        return Refusal(UNAVAILABLE, reply(UNAVAILABLE, language), RETRY_AFTER_SECONDS)
+    logger.exception("Answering a message failed.")
+    return Refusal(FAILED, reply(FAILED, language))
 
 
 async def conversation_language(agent: Any, sender: str) -> Optional[str]:

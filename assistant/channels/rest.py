@@ -12,7 +12,6 @@ becomes HTTP:
   internal failure HTTP 500, each with a short error, never a silent `[]`; nothing of that
   message is stored, so sending it again later goes on with the conversation as it was.
 """
-import logging
 from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -21,15 +20,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.edge import (
-    MAX_BODY_BYTES, TOO_FAST, BadRequest, Edge, IncomingMessage, Refusal, parse_request, reply)
-from assistant.language import reply_language
-from assistant.reliability import is_outage
 from assistant import rasa_patches
+from assistant.channels.edge import (
+    FAILED, MAX_BODY_BYTES, TOO_FAST, TOO_LARGE, TOO_LONG, UNAVAILABLE, BadRequest, Edge, Refusal, parse_request)
 
-logger = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = 10
+# What HTTP says for each refusal of the edge; a message too long is answered as a chat reply.
+STATUS = {TOO_FAST: 429, TOO_LARGE: 413, UNAVAILABLE: 503, FAILED: 500}
 
 
 class CheckedRestInput(RestInput):
@@ -52,52 +48,29 @@ class CheckedRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             address = request.remote_addr or request.ip
             if len(request.body or b"") > MAX_BODY_BYTES:
-                try:
-                    wait = await edge.too_large(address)
-                except Exception as error:
-                    return _failure(error, None)
-                if wait:
-                    return response.json({"error": reply(TOO_FAST, None)}, status=429,
-                                         headers={"Retry-After": str(wait)})
-                return response.json({"error": "The request is too large."}, status=413)
+                return _refused(await edge.too_large(address), None)
             try:
                 message = parse_request(_json_or_none(request))
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
 
             collector = CollectingOutputChannel()
-            try:
-                admitted = await edge.admit(message, address, getattr(request.app.ctx, "agent", None))
-                if isinstance(admitted, Refusal):
-                    return _refused(message, admitted)
-                await on_new_message(UserMessage(admitted, collector, message.sender,
+
+            async def deliver(text: str) -> None:
+                await on_new_message(UserMessage(text, collector, message.sender,
                                                  input_channel=self.name(), metadata=message.metadata))
-            except Exception as error:
-                return _failure(error, message)
-            return response.json(collector.messages)
+
+            refusal = await edge.handle(message, address, getattr(request.app.ctx, "agent", None), deliver)
+            return _refused(refusal, message.sender) if refusal else response.json(collector.messages)
 
         return webhook
 
 
-def _refused(message: IncomingMessage, refusal: Refusal) -> HTTPResponse:
-    if refusal.reason == TOO_FAST:
-        return response.json({"error": refusal.text}, status=429,
-                             headers={"Retry-After": str(refusal.retry_after)})
-    return response.json([{"recipient_id": message.sender, "text": refusal.text}])
-
-
-def _failure(error: Exception, message: Optional[IncomingMessage]) -> HTTPResponse:
-    # Not the store's language: the store may be what failed.
-    language = reply_language(message.text, None, message.page_language) if message else None
-    # The message may hold personal data, so only the error is logged, not the text.
-    if is_outage(error):
-        # Only the kind of error and its first line: the rest may quote the stored data.
-        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}: {first_line}")
-        return response.json({"error": reply("unavailable", language)}, status=503,
-                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    logger.exception("Handling a REST message failed.")
-    return response.json({"error": reply("failed", language)}, status=500)
+def _refused(refusal: Refusal, sender: Optional[str]) -> HTTPResponse:
+    if refusal.reason == TOO_LONG:
+        return response.json([{"recipient_id": sender, "text": refusal.text}])
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
+    return response.json({"error": refusal.text}, status=STATUS[refusal.reason], headers=headers)
 
 
 def _json_or_none(request: Request) -> Any:

@@ -31,11 +31,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from assistant.channels.edge import (
-    MAX_BODY_BYTES, BadRequest, Edge, Refusal, chat_secret, incoming, page_metadata, reply)
-from assistant.language import reply_language
-from assistant.reliability import is_outage
 from assistant import rasa_patches
+from assistant.channels.edge import MAX_BODY_BYTES, BadRequest, Edge, chat_secret, incoming, page_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -153,21 +150,16 @@ class MaskedSocketIOInput(SocketIOInput):
                 return  # nothing to answer; socket.io has no status code to say so
             output_channel = SocketIOOutput(sio, self.bot_message_evt)
             request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
-            try:
-                admitted = await edge.admit(
-                    message, (request.remote_addr or request.ip) if request is not None else "",
-                    getattr(request.app.ctx, "agent", None) if request is not None else None)
-                if isinstance(admitted, Refusal):
-                    await output_channel.send_text_message(session, admitted.text)
-                    return
-                await on_new_message(UserMessage(admitted, output_channel, session,
+            address = (request.remote_addr or request.ip) if request is not None else ""
+            agent = getattr(request.app.ctx, "agent", None) if request is not None else None
+
+            async def deliver(text: str) -> None:
+                await on_new_message(UserMessage(text, output_channel, session,
                                                  input_channel=self.name(), metadata=message.metadata))
-            except Exception as error:
-                logger.error(f"A socket.io message could not be answered: {type(error).__name__}")
-                # Not the store's language: the store may be what failed.
-                language = reply_language(message.text, None, message.page_language)
-                await output_channel.send_text_message(
-                    session, reply("unavailable" if is_outage(error) else "failed", language))
+
+            refusal = await edge.handle(message, address, agent, deliver)
+            if refusal:  # socket.io has no status codes: every refusal is a chat message
+                await output_channel.send_text_message(session, refusal.text)
 
         return socketio_webhook
 

@@ -22,9 +22,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant.language import detect_language
-
-LANGUAGE_ENTITY = "language"
+from assistant.language import LANGUAGE_ENTITY, detect_language
 
 
 @DefaultV1Recipe.register(

@@ -1,35 +1,18 @@
 """Conversations as the tracker store keeps them, and what the review tools read in them."""
 import asyncio
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from assistant.language import language_after
+from assistant.tracker_store import open_tracker_store
+
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTION = "action_ask_rephrase_or_handoff"
 # Every handoff sends this response: asked for, advice run out, or the second
 # misunderstanding in a row (which action_ask_rephrase_or_handoff hands off itself).
 HANDOFF_RESPONSE = "utter_handoff_to_support"
 ASK_DID_IT_HELP = "utter_ask_did_it_help"
-
-
-def open_tracker_store(endpoints: Path):  # noqa: ANN201 - a Rasa TrackerStore
-    """The tracker store that an endpoints.yml configures (in memory if it names none); the
-    scaled profile's file with its settings from the environment or their defaults."""
-    import os
-
-    from assistant.deployment import use_profile_settings
-
-    endpoints = endpoints or use_profile_settings(os.environ)
-    use_profile_settings(os.environ)  # an endpoints file of the scaled profile needs its settings
-    from rasa.core.tracker_store import TrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.utils.endpoints import read_endpoint_config
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Rasa 3.6 uses SQLAlchemy APIs it deprecated since
-        return TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), Domain.empty())
 
 
 def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
@@ -66,10 +49,7 @@ def prediction(parse_data: Dict) -> Tuple[str, float]:
 
 
 def message_language(parse_data: Dict, current: Optional[str]) -> str:
-    for entity in parse_data.get("entities") or []:
-        if entity.get("entity") == "language" and entity.get("value") in ("sv", "en"):
-            return entity["value"]
-    return current or "sv"
+    return language_after(parse_data.get("entities") or [], current)
 
 
 @dataclass

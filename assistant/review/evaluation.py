@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from assistant.review.conversations import FALLBACK_INTENT, ROOT
+from assistant.language import SUPPORTED_LANGUAGES
+from assistant.paths import ROOT
+from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.spreadsheet import write_rows
 from assistant.review.training_data import examples
 
-LANGUAGES = ("sv", "en")
+LANGUAGES = SUPPORTED_LANGUAGES
 HELD_OUT = ROOT / "tests" / "nlu"
 STORIES = ROOT / "tests" / "stories"
 WORST_CONFUSIONS = 10

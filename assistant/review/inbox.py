@@ -28,7 +28,9 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from assistant.deployment import endpoints_file
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
-from assistant.review.conversations import ROOT, read_conversation, stored_conversations
+from assistant.language import SUPPORTED_LANGUAGES
+from assistant.paths import ROOT
+from assistant.review.conversations import read_conversation, stored_conversations
 from assistant.review.spreadsheet import read_rows, write_rows
 
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
@@ -120,10 +122,10 @@ def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) 
     """What to add where; raises ImportRefused listing every bad row if any is bad."""
     errors, skipped = [], []
     additions: Dict[Path, List[Tuple[str, str]]] = {}
-    known = {lang: examples_by_intent(data_dir / lang) for lang in ("sv", "en")}
+    known = {lang: examples_by_intent(data_dir / lang) for lang in SUPPORTED_LANGUAGES}
     held_out = {
         lang: {_normal(t) for _, (_, texts) in examples_by_intent(held_out_dir / lang).items() for t in texts}
-        for lang in ("sv", "en")
+        for lang in SUPPORTED_LANGUAGES
     }
     seen = set()
     for number, row in enumerate(rows, start=2):  # row 1 is the header

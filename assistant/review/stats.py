@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from assistant.deployment import endpoints_file
-from assistant.review.conversations import ROOT, read_conversation, stored_conversations
+from assistant.language import SUPPORTED_LANGUAGES
+from assistant.paths import ROOT
+from assistant.review.conversations import read_conversation, stored_conversations
 
-LANGUAGES = ("sv", "en")
+LANGUAGES = SUPPORTED_LANGUAGES
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from assistant import deployment
-from bench.servers import Process, free_port, server_environment, start, wait_for, write_endpoints
+from assistant.processes import Process, free_port, wait_for
 
 
 @dataclass
@@ -39,45 +39,30 @@ class Bot:
 
 
 def started(check, processes: List[Process], what: str) -> None:
-    """bench.servers.wait_for, failing the test with the server's log."""
+    """assistant.processes.wait_for, failing the test with the server's log."""
     try:
         wait_for(check, processes, what)
     except RuntimeError as error:
         pytest.fail(str(error))
 
 
-def _wait_until_answering(bot: Bot, processes: List[Process]) -> None:
-    started(lambda: bool(bot.post({"sender": f"probe-{uuid.uuid4()}", "message": "/greet"}).json()),
-            processes, "The servers")
-
-
 @pytest.fixture(scope="session")
 def bot(model_path, tmp_path_factory) -> Bot:
-    workdir = tmp_path_factory.mktemp("servers")
-    rasa_port, actions_port = free_port(), free_port()
     chat_site_port, embedding_site_port = free_port(), free_port()
-    endpoints = write_endpoints(workdir, actions_port)
-    tracker_db = workdir / "conversations.db"
-    # As `make run` starts them, with the two pages' origins allowed.
-    env = deployment.server_environment(
-        {}, origins=[f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"])
-    actions = start("actions", deployment.action_server_command(actions_port), workdir, env)
-    server = start(
-        "rasa",
-        deployment.rasa_command(env, rasa_port, model_path, endpoints, interface="127.0.0.1")
-        # Debug logging writes every user message to the log: the privacy tests check that
-        # only masked text gets there.
-        + ["--debug"],
-        workdir, {**env, **server_environment()},
-    )
-    bot = Bot(f"http://127.0.0.1:{rasa_port}", workdir / "rasa.log", endpoints, tracker_db,
-              chat_site_port, embedding_site_port)
     try:
-        _wait_until_answering(bot, [actions, server])
-        yield bot
+        # As `make run` starts them, with the two pages' origins allowed. Debug logging writes
+        # every user message to the log: the privacy tests check that only masked text gets there.
+        servers = deployment.start_servers(
+            model_path, tmp_path_factory.mktemp("servers"),
+            origins=[f"http://127.0.0.1:{chat_site_port}", f"http://127.0.0.1:{embedding_site_port}"],
+            rasa_arguments=["--debug"])
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield Bot(servers.url, servers.rasa.log, servers.endpoints, servers.tracker_db,
+                  chat_site_port, embedding_site_port)
     finally:
-        server.stop()
-        actions.stop()
+        servers.stop()
 
 
 @pytest.fixture

@@ -13,21 +13,13 @@ import socketio
 from assistant.channels.edge import HASHED_SENDER_PREFIX
 from assistant.privacy import EMAIL, PERSONAL_NUMBER, PHONE
 from tests.e2e.conftest import Bot
-from tests.test_privacy import TYPED_VARIANTS
+from tests.helpers import TYPED_VARIANTS, user_texts_in_store
 
 pytestmark = pytest.mark.e2e
 
 PERSONAL_DATA = ["19850505-4321", "198505054321", "anna.svensson@example.se",
                  "+46 70 123 45 67", "0046701234567", "kalle@example.org", "070-987 65 43",
                  "0709876543"]
-
-
-def user_texts_in_store(bot: Bot, sender: str) -> List[str]:
-    with sqlite3.connect(bot.tracker_db) as db:
-        rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
-        ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
 
 
 def everything_stored(bot: Bot) -> str:

@@ -3,19 +3,13 @@ import uuid
 
 import pytest
 
-from assistant.language import detect_language
 from tests.conftest import COVERAGE_MAP, response_variation
+from tests.helpers import PHONE, assert_handoff, assert_in_language, joined, texts
 
 pytestmark = pytest.mark.e2e
 
-PHONE = "0771-235 235"
 DID_IT_HELP = {"sv": "Hjälpte det?", "en": "Did that help?"}
 NO_IT_DID_NOT_HELP = {"sv": "nej det hjälpte inte", "en": "no it did not help"}
-HANDOFF_MENU = {
-    "sv": ["knappval 1 till Kontaktcenter", "knappval 7 till teknisk support", "Ring oss"],
-    "en": ["Choose 1 for Kontaktcenter", "choose 7 for technical support", "Ring oss"],
-}
-
 # (problem, language, first message, words the first answer must contain, how many
 # "no" answers lead to the handoff)
 PROBLEMS = [
@@ -30,27 +24,6 @@ PROBLEMS = [
     ("personal_number_incorrect", "sv", "ansökan säger att mitt personnummer är felaktigt", ["fel typ av ansökan"], 1),
     ("personal_number_incorrect", "en", "it says my personal number is incorrect", ["wrong type of application"], 1),
 ]
-
-
-def texts(replies):
-    return [reply.get("text", "") for reply in replies]
-
-
-def joined(replies):
-    return "\n".join(texts(replies))
-
-
-def assert_in_language(replies, language):
-    assert replies, "the bot did not answer"
-    for text in texts(replies):
-        assert detect_language(text) == language, text
-
-
-def assert_handoff(replies, language):
-    answer = joined(replies)
-    assert PHONE in answer
-    for part in HANDOFF_MENU[language]:
-        assert part in answer
 
 
 @pytest.mark.parametrize("problem, language, message, facts, steps", PROBLEMS)

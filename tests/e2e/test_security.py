@@ -14,11 +14,11 @@ import yaml
 
 from assistant import deployment
 from assistant.channels.edge import REPLIES, TOO_FAST, TOO_LONG
-from bench.servers import RASA, free_port, start
+from assistant.processes import RASA, free_port, start
 from bench.stress import OVERSIZED
 from tests.conftest import ROOT
 from tests.e2e.conftest import started
-from tests.e2e.test_rest_conversations import assert_handoff, joined
+from tests.helpers import Chat, assert_handoff, joined
 
 pytestmark = pytest.mark.e2e
 
@@ -253,7 +253,6 @@ def test_telemetry_is_off_in_every_server_whatever_the_caller_set(bot):
 def test_socketio_counts_against_the_same_limits_and_says_so_in_the_chat(guarded):
     from types import SimpleNamespace
 
-    from tests.e2e.test_socketio_security import Chat
 
     async def until_asked_whether_it_helped(widget):
         heard = []

@@ -2,14 +2,12 @@
 no client can read or write another's conversation; a client's own signed session id resumes
 its conversation."""
 import asyncio
-from typing import Dict, List, Optional
 
 import pytest
 import requests
 import socketio
 
-from tests.e2e.conftest import Bot
-from tests.e2e.test_privacy import user_texts_in_store
+from tests.helpers import Chat, joined, user_texts_in_store
 
 pytestmark = pytest.mark.e2e
 
@@ -21,49 +19,6 @@ QUIET_SECONDS = 2
 
 def sender_of(token: str) -> str:
     return token.partition(".")[0]
-
-
-class Chat:
-    """A socket.io client as a chat widget uses it, over long polling (the websocket
-    transport of this python-engineio needs a newer aiohttp)."""
-
-    def __init__(self, bot: Bot, origin: Optional[str] = None) -> None:
-        self.bot, self.origin = bot, origin
-        self.client = socketio.AsyncClient()
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.confirmed: asyncio.Queue = asyncio.Queue()
-        self.client.on("bot_uttered", self.replies.put_nowait)
-        self.client.on("session_confirm", self.confirmed.put_nowait)
-        self.token = ""
-
-    async def open(self, **session_request) -> str:
-        headers = {"Origin": self.origin} if self.origin else {}
-        await self.client.connect(self.bot.url, headers=headers, transports=["polling"])
-        await self.client.emit("session_request", session_request)
-        self.token = await asyncio.wait_for(self.confirmed.get(), timeout=30)
-        return self.token
-
-    async def say(self, text: str, **claims) -> List[Dict]:
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.token, **claims})
-        first = await asyncio.wait_for(self.replies.get(), timeout=30)
-        return [first] + await self.heard()
-
-    async def heard(self) -> List[Dict]:
-        """What arrives until the line is quiet."""
-        received = []
-        try:
-            while True:
-                received.append(await asyncio.wait_for(self.replies.get(), QUIET_SECONDS))
-        except asyncio.TimeoutError:
-            return received
-
-    async def close(self) -> None:
-        # Not client.disconnect(): with long polling it waits for the server's next ping.
-        await self.client.eio.disconnect(abort=True)
-
-
-def joined(replies: List[Dict]) -> str:
-    return "\n".join(reply.get("text", "") for reply in replies)
 
 
 def test_a_page_of_another_origin_cannot_connect(bot):

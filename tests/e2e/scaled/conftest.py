@@ -6,9 +6,7 @@ PostgreSQL and Redis are reached through a port of the tests' own (PortProxy), w
 can cut and restore as a network fault would. Where PostgreSQL or Redis does not run, these
 tests are skipped with one line saying which, and the rest of the suite runs.
 """
-import os
 import secrets
-import signal
 import socket
 import string
 import threading
@@ -21,7 +19,8 @@ import pytest
 import requests
 
 from assistant import deployment
-from bench.servers import Process, drop_database, free_port, scaled_environment, server_environment, start
+from assistant.deployment import drop_database, rasa_environment, scaled_environment
+from assistant.processes import Process, free_port, reachable, start
 from tests.conftest import SERVICES
 from tests.e2e.conftest import started
 
@@ -124,9 +123,7 @@ class Instance:
 
     def kill(self) -> None:
         """As a crash or an OOM kill would: no chance to finish anything."""
-        if self.process.popen.poll() is None:
-            os.killpg(self.process.popen.pid, signal.SIGKILL)
-            self.process.popen.wait()
+        self.process.kill()
 
 
 @dataclass
@@ -152,7 +149,7 @@ class Cluster:
     def start_instance(self, model: Path, workers: int = 1) -> Instance:
         port = free_port()
         process = start(f"rasa-{port}", deployment.rasa_command(self.env, port, model, interface="127.0.0.1"),
-                        self.workdir, {**self.env, **server_environment(), "SANIC_WORKERS": str(workers),
+                        self.workdir, {**rasa_environment(self.env, rate_limits=False), "SANIC_WORKERS": str(workers),
                                        "CHAT_RATE_LIMIT_PER_SENDER": str(RATE_LIMIT_PER_SENDER)})
         instance = Instance(f"http://127.0.0.1:{port}", process)
         self.instances.append(instance)
@@ -181,7 +178,7 @@ class Cluster:
 
 def require_services() -> None:
     for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
-        if not deployment.reachable(host, port):
+        if not reachable(host, port):
             pytest.skip(f"{name} is not reachable at {host}:{port}: the scaled-profile tests need it "
                         f"(set {'POSTGRES' if name == 'PostgreSQL' else 'REDIS'}_HOST/_PORT to one that runs).")
 

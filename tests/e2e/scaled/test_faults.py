@@ -4,7 +4,7 @@ where it was, stored once."""
 import pytest
 
 from assistant.channels.edge import REPLIES
-from tests.e2e.test_rest_conversations import PHONE, assert_handoff, assert_in_language, joined
+from tests.helpers import PHONE, assert_handoff, assert_in_language, joined
 
 pytestmark = pytest.mark.e2e
 

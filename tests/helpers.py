@@ -1,0 +1,135 @@
+"""Helpers shared by test modules (fixtures live in the conftest files): what the assistant's
+replies must hold, a socket.io chat client, the stored conversations, personal data as typed."""
+import asyncio
+import json
+import sqlite3
+from typing import Dict, List, Optional
+
+import socketio
+
+from assistant.language import detect_language
+from assistant.privacy import EMAIL as EMAIL_PLACEHOLDER
+from assistant.privacy import PERSONAL_NUMBER as PERSONAL_NUMBER_PLACEHOLDER
+from assistant.privacy import PHONE as PHONE_PLACEHOLDER
+
+QUIET_SECONDS = 2
+
+# ----- replies
+
+PHONE = "0771-235 235"
+HANDOFF_MENU = {
+    "sv": ["knappval 1 till Kontaktcenter", "knappval 7 till teknisk support", "Ring oss"],
+    "en": ["Choose 1 for Kontaktcenter", "choose 7 for technical support", "Ring oss"],
+}
+
+
+def texts(replies):
+    return [reply.get("text", "") for reply in replies]
+
+
+def joined(replies):
+    return "\n".join(texts(replies))
+
+
+def assert_in_language(replies, language):
+    assert replies, "the bot did not answer"
+    for text in texts(replies):
+        assert detect_language(text) == language, text
+
+
+def assert_handoff(replies, language):
+    answer = joined(replies)
+    assert PHONE in answer
+    for part in HANDOFF_MENU[language]:
+        assert part in answer
+
+
+# ----- the stored conversations (the e2e servers' SQLite store)
+
+def user_texts_in_store(bot, sender: str) -> List[str]:
+    with sqlite3.connect(bot.tracker_db) as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchall()
+    return [json.loads(data)["text"] for (data,) in rows]
+
+
+# ----- socket.io
+
+class Chat:
+    """A socket.io client as a chat widget uses it, over long polling (the websocket
+    transport of this python-engineio needs a newer aiohttp)."""
+
+    def __init__(self, bot, origin: Optional[str] = None) -> None:
+        self.bot, self.origin = bot, origin
+        self.client = socketio.AsyncClient()
+        self.replies: asyncio.Queue = asyncio.Queue()
+        self.confirmed: asyncio.Queue = asyncio.Queue()
+        self.client.on("bot_uttered", self.replies.put_nowait)
+        self.client.on("session_confirm", self.confirmed.put_nowait)
+        self.token = ""
+
+    async def open(self, **session_request) -> str:
+        headers = {"Origin": self.origin} if self.origin else {}
+        await self.client.connect(self.bot.url, headers=headers, transports=["polling"])
+        await self.client.emit("session_request", session_request)
+        self.token = await asyncio.wait_for(self.confirmed.get(), timeout=30)
+        return self.token
+
+    async def say(self, text: str, **claims) -> List[Dict]:
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.token, **claims})
+        first = await asyncio.wait_for(self.replies.get(), timeout=30)
+        return [first] + await self.heard()
+
+    async def heard(self) -> List[Dict]:
+        """What arrives until the line is quiet."""
+        received = []
+        try:
+            while True:
+                received.append(await asyncio.wait_for(self.replies.get(), QUIET_SECONDS))
+        except asyncio.TimeoutError:
+            return received
+
+    async def close(self) -> None:
+        # Not client.disconnect(): with long polling it waits for the server's next ping.
+        await self.client.eio.disconnect(abort=True)
+
+
+# ----- personal data
+
+# Personal data as phones, word processors and other keyboards write them ("19850312–4432" was
+# once stored in clear): the masking's unit tests and the end-to-end test of the store and the log.
+TYPED_VARIANTS = [
+    ("19850312–4432", PERSONAL_NUMBER_PLACEHOLDER),  # en dash
+    ("19850312—4432", PERSONAL_NUMBER_PLACEHOLDER),  # em dash
+    ("19850312‐4432", PERSONAL_NUMBER_PLACEHOLDER),  # Unicode hyphen
+    ("19850312‑4432", PERSONAL_NUMBER_PLACEHOLDER),  # non-breaking hyphen
+    ("19850312‒4432", PERSONAL_NUMBER_PLACEHOLDER),  # figure dash
+    ("19850312−4432", PERSONAL_NUMBER_PLACEHOLDER),  # minus sign
+    ("19850312 - 4432", PERSONAL_NUMBER_PLACEHOLDER),  # spaced dash
+    ("19850312 – 4432", PERSONAL_NUMBER_PLACEHOLDER),  # spaced en dash
+    ("850312 -4432", PERSONAL_NUMBER_PLACEHOLDER),
+    ("19850312.4432", PERSONAL_NUMBER_PLACEHOLDER),  # a dot
+    ("850312.4432", PERSONAL_NUMBER_PLACEHOLDER),
+    ("19850312 4432", PERSONAL_NUMBER_PLACEHOLDER),  # no-break space
+    ("１９８５０３１２－４４３２", PERSONAL_NUMBER_PLACEHOLDER),  # full-width digits and hyphen
+    ("198503１２-4432", PERSONAL_NUMBER_PLACEHOLDER),  # half full-width, as an input method may leave it
+    ("19850372–4432", PERSONAL_NUMBER_PLACEHOLDER),  # samordningsnummer (day 12 + 60), en dash
+    ("850372 - 4432", PERSONAL_NUMBER_PLACEHOLDER),  # samordningsnummer, spaced
+    ("070–123 45 67", PHONE_PLACEHOLDER),  # en dash
+    ("070 – 123 45 67", PHONE_PLACEHOLDER),
+    ("070—1234567", PHONE_PLACEHOLDER),
+    ("+46 70−123 45 67", PHONE_PLACEHOLDER),  # minus sign
+    ("＋46 70 123 45 67", PHONE_PLACEHOLDER),  # full-width plus
+    ("０７０-１２３ ４５ ６７", PHONE_PLACEHOLDER),  # full-width digits
+    ("070.123.45.67", PHONE_PLACEHOLDER),
+    ("070 123 45 67", PHONE_PLACEHOLDER),  # narrow no-break spaces
+    ("٠٧٠١٢٣٤٥٦٧", PHONE_PLACEHOLDER),  # Arabic-Indic digits
+    ("08–123 456 78", PHONE_PLACEHOLDER),
+    ("दीपक@उदाहरण.भारत", EMAIL_PLACEHOLDER),  # Devanagari, with its vowel signs (not word characters)
+    ("Δοκιμή@παράδειγμα.δοκιμή", EMAIL_PLACEHOLDER),
+    ("用户@例子.广告", EMAIL_PLACEHOLDER),
+    ("josé.garcía@correo.es", EMAIL_PLACEHOLDER),
+    ("ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", EMAIL_PLACEHOLDER),  # full-width
+    ("anna+migr@sub.example.co.uk", EMAIL_PLACEHOLDER),
+]
