@@ -20,13 +20,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup browser-test-tools run run-scaled test test-fast audit validate train bench inbox inbox-import stats evaluate lock clean
+.PHONY: help setup browser-test-tools run run-scaled test test-fast audit staff-user validate train bench inbox inbox-import stats evaluate lock clean
 
 help:
 	@echo "make run     set up what is missing, then start the assistant:"
 	@echo "             the chat page on http://localhost:8080 (English: /en/),"
 	@echo "             Rasa server on http://localhost:5005 (REST: /webhooks/rest/webhook)"
-	@echo "             and the action server on http://localhost:5055; Ctrl-C stops all"
+	@echo "             the action server on http://localhost:5055 and the staff console on"
+	@echo "             http://localhost:8081; Ctrl-C stops all"
 	@echo "make run-scaled  the same with conversations in PostgreSQL and locks in Redis"
 	@echo "             (127.0.0.1:5432 and :6379 by default), two Rasa instances on ports"
 	@echo "             5005 and 5006; settings: docs/deployment.md"
@@ -36,6 +37,8 @@ help:
 	@echo "make audit   only the dependency audit of make test (pip-audit over requirements.lock;"
 	@echo "             accepted findings: SECURITY.md)"
 	@echo "make train   retrain the model if data, domain or config changed"
+	@echo "make staff-user NAME=anna  create the staff console's first admin account (asks"
+	@echo "             for its password); later accounts are made in the console (port 8081)"
 	@echo "make inbox   the messages of the last 7 days worth a look, as reports/inbox.csv"
 	@echo "             (DAYS=30 for more); see docs/support-leads.md"
 	@echo "make inbox-import FILE=reports/inbox.csv"
@@ -108,6 +111,11 @@ $(MODEL): $(BIN)/.installed $(SPACY_PIPELINE)/meta.json $(TRAINING_INPUTS)
 	$(BIN)/rasa train --fixed-model-name assistant --out models
 	@# rasa skips training when its fingerprint says nothing changed; mark the model current.
 	touch $@
+
+staff-user: $(BIN)/.installed
+	@test -n "$(NAME)" || { echo "Say whose account: make staff-user NAME=anna (ROLE=admin by default)"; exit 2; }
+	@mkdir -p var
+	$(BIN)/python -m assistant.console create-user "$(NAME)" --role $(or $(ROLE),admin)
 
 inbox: $(BIN)/.installed
 	@mkdir -p var

@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import INTRO_NOT_UNDERSTOOD, hand_off
 from actions.topics import DEFAULT_TOPICS, HANDOFF_TOPIC, button, likely_topics
+from assistant.language import LANGUAGE_ENTITY
 
 ACTION_NAME = "action_ask_rephrase_or_handoff"
 # Actions Rasa runs after every user message before the chosen one; they say nothing.
@@ -51,7 +52,7 @@ class ActionAskRephraseOrHandoff(Action):
         if consecutive_misunderstood_turns(tracker.events) % 2 == 0:
             hand_off(dispatcher, INTRO_NOT_UNDERSTOOD)
         else:
-            language = tracker.get_slot("language")
+            language = tracker.get_slot(LANGUAGE_ENTITY)
             topics = likely_topics(tracker.latest_message)
             question = "utter_ask_which_topic" if topics else "utter_ask_rephrase"
             buttons = [button(t, language) for t in (topics or DEFAULT_TOPICS) + [HANDOFF_TOPIC]]

@@ -21,7 +21,9 @@ from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-WIDGET_GREETING = re.compile(r'/greet(\{\s*"language"\s*:\s*"(sv|en)"\s*\})?')
+from assistant.language import SUPPORTED_LANGUAGES
+
+WIDGET_GREETING = re.compile(r'/greet(\{\s*"language"\s*:\s*"(' + "|".join(SUPPORTED_LANGUAGES) + r')"\s*\})?')
 
 
 def offered_payloads(tracker: Optional[DialogueStateTracker]) -> Set[Text]:

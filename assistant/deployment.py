@@ -30,6 +30,9 @@ Both profiles:
     CHAT_RATE_LIMIT_*      see assistant/channels/rate_limit.py
     ACTION_SERVER_TIMEOUT_SECONDS  how long an action may take before the user gets an apology
                            with the support phone number (10; assistant/reliability.py)
+    CONSOLE_PORT=8081 CONSOLE_INTERFACE=127.0.0.1 CONSOLE_SECURE_COOKIES=false
+    CONSOLE_SESSION_IDLE_MINUTES=30 CONSOLE_SESSION_HOURS=8 CONSOLE_AUDIT_RETENTION_DAYS=365
+                           the staff console (assistant/console/; docs/deployment.md)
 
 This is the one launcher: `make run`, the tests and `make bench` start their servers through
 it (`start_servers` for an action server and a Rasa server on free ports, or the commands and
@@ -52,10 +55,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from assistant.paths import CREDENTIALS, ENDPOINTS, ENDPOINTS_SCALED, MODEL, RASA_SERVER_SETTINGS, ROOT, VAR
-from assistant.processes import RASA, Process, base_environment, free_port, reachable, start, wait_for
+from assistant.processes import RASA, Process, base_environment, free_port, reachable, start, stop_all, wait_for
 
 PROFILES = ("embedded", "scaled")
 WEB_PORT = 8080
+CONSOLE_PORT = 8081
 
 SCALED_DEFAULTS = {
     "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432", "POSTGRES_DB": "assistant",
@@ -172,6 +176,14 @@ def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
     ]
 
 
+def console_command(environ: Mapping[str, str]) -> List[str]:
+    """The staff console, on CONSOLE_PORT (8081) of CONSOLE_INTERFACE (127.0.0.1: staff reach
+    it on this machine, or through a proxy that adds HTTPS; CONSOLE_SECURE_COOKIES=true then)."""
+    return [sys.executable, "-m", "assistant.console", "--endpoints", str(endpoints_file(environ)), "serve",
+            "--port", environ.get("CONSOLE_PORT", str(CONSOLE_PORT)),
+            "--interface", environ.get("CONSOLE_INTERFACE", "127.0.0.1")]
+
+
 def action_server_command(port: int) -> List[str]:
     return [sys.executable, "-m", "assistant.action_server", "--port", str(port)]
 
@@ -250,23 +262,55 @@ class Servers:
         return self.endpoints.parent / "conversations.db"
 
     def stop(self) -> None:
-        self.rasa.stop()
-        self.actions.stop()
+        stop_all([self.rasa, self.actions])
 
 
-def start_servers(model: Path, workdir: Path, stock: bool = False, origins: Sequence[str] = (),
+# Each Sanic worker logs this once it serves; the first answer may come while others still load.
+UP_AND_RUNNING = "Rasa server is up and running."
+
+
+def start_actions(env: Mapping[str, str], port: int, workdir: Path, name: str = "actions") -> Process:
+    """The action server on `port`, once it answers its health check."""
+    import requests
+
+    actions = start(name, action_server_command(port), workdir, env)
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok, [actions],
+                 "The action server")
+    except BaseException:
+        actions.stop()
+        raise
+    return actions
+
+
+def wait_until_answering(url: str, processes: List[Process], what: str = "The Rasa server") -> None:
+    """Until the Rasa server at `url` answers a message (a conversation of its own)."""
+    import requests
+
+    def answers() -> bool:
+        reply = requests.post(f"{url}/webhooks/rest/webhook", timeout=60,
+                              json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"})
+        return reply.ok and bool(reply.json())
+
+    wait_for(answers, processes, what)
+
+
+def wait_for_workers(rasa: Process, workers: int, what: str = "every worker") -> None:
+    wait_for(lambda: rasa.log_tail(10**7).count(UP_AND_RUNNING) >= workers, [rasa], what)
+
+
+def start_servers(model: Path, workdir: Path, stock: bool = False, origins: Optional[Sequence[str]] = None,
                   rasa_arguments: Sequence[str] = ()) -> Servers:
     """An action server and a Rasa server of the embedded profile on free ports of
     127.0.0.1, as `make run` starts them, their logs and conversations in `workdir`, with the
-    rate limits off (the load comes from one address) and `origins` allowed; or with `stock`
-    as plain `rasa run` serves the model (the benchmark's baseline). Returns once the Rasa
-    server answers a message; the cold start is the time from its launch to that answer."""
-    import requests
-
+    rate limits off (the load comes from one address) and `origins` allowed (by default those
+    `make run` allows); or with `stock` as plain `rasa run` serves the model (the benchmark's
+    baseline). Returns once the Rasa server answers a message; the cold start is the time from
+    its launch to that answer."""
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
     endpoints = write_endpoints(workdir, actions_port, stock)
-    env = server_environment({}, origins=list(origins))
+    env = server_environment({}, origins=None if origins is None else list(origins))
     if stock:
         credentials = workdir / "credentials.yml"
         credentials.write_text(yaml.safe_dump(STOCK_CREDENTIALS), encoding="utf-8")
@@ -276,27 +320,17 @@ def start_servers(model: Path, workdir: Path, stock: bool = False, origins: Sequ
     else:
         command = rasa_command(env, rasa_port, model, endpoints, interface="127.0.0.1")
         rasa_env = rasa_environment(env, rate_limits=False)
-    actions = start("actions", action_server_command(actions_port), workdir, env)
+    actions = start_actions(env, actions_port, workdir)
     rasa: Optional[Process] = None
     try:
-        wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
-                 [actions], "The action server")
         launched = time.monotonic()
         rasa = start("rasa", [*command, *rasa_arguments], workdir, rasa_env)
         servers = Servers(f"http://127.0.0.1:{rasa_port}", rasa, actions, endpoints, 0.0)
-
-        def answers() -> bool:
-            reply = requests.post(servers.webhook, timeout=60,
-                                  json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"})
-            return reply.ok and bool(reply.json())
-
-        wait_for(answers, [actions, rasa], "The Rasa server")
+        wait_until_answering(servers.url, [actions, rasa])
         servers.cold_start_seconds = time.monotonic() - launched
         return servers
     except BaseException:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()
+        stop_all([rasa, actions] if rasa is not None else [actions])
         raise
 
 
@@ -326,11 +360,11 @@ def main() -> int:
     processes += [start(f"rasa :{port}", rasa_command(env, port), env=rasa_env) for port in rasa_ports]
     processes.append(start("chat page", [sys.executable, "-m", "assistant.demo_site", "--port", str(WEB_PORT),
                                          "--assistant-url", f"http://localhost:{rasa_ports[0]}"], env=env))
+    processes.append(start("staff console", console_command(env), env=env))
     print(_banner(env, rasa_ports), flush=True)
 
     def stop(*_: object) -> None:
-        for process in processes:
-            process.stop()
+        stop_all(processes)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -353,6 +387,7 @@ def _banner(env: Mapping[str, str], rasa_ports: List[int]) -> str:
     return f"""{where}
 Starting the assistant (the Rasa server needs about 12 seconds to load the model).
 Then open the chat page:  http://localhost:{WEB_PORT}/   (English: http://localhost:{WEB_PORT}/en/)
+Staff console:            http://localhost:{env.get("CONSOLE_PORT", CONSOLE_PORT)}/   (the first account: make staff-user NAME=...)
 or talk to it over REST:
   curl -s localhost:{rasa_ports[0]}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{{"sender": "me", "message": "Jag får ingen sms-kod"}}'

@@ -1,14 +1,15 @@
 """Which language the assistant speaks: the one rule, and the Swedish/English detector it uses.
 
-The rule, everywhere (the NLU, the actions, the channels' own replies, the review tools):
+The rule (the NLU, the actions, the channels' own replies and the review tools all follow it):
 1. a message that is clearly Swedish or English is answered in that language, and the
    conversation goes on in it (the NLU's LanguageDetector notes it as the `language` entity,
    which fills the `language` slot);
 2. a message that is neither ("ok", "1", an emoji, Arabic) is answered in the conversation's
    language (the slot);
 3. a conversation that has none yet takes the language of the web page the chat is on
-   (`{"language": "en"}` in the message metadata; only the session start reads it);
-4. else Swedish, the agency's language.
+   (`{"language": "en"}` in the message metadata; the session start sets the slot from it);
+4. else Swedish, the agency's language. Only the channels' own replies (too long, too fast,
+   ...) make an exception: when nothing tells, they come in both languages rather than guess.
 The chat widget follows the same rule on its side: the page's `<html lang>` (Swedish unless
 it is English) until the user switches with its language button.
 

@@ -102,19 +102,27 @@ class Process:
         return cpu_seconds(self.popen.pid)
 
     def stop(self) -> None:
-        if self.running():
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
+        stop_all([self])
 
     def kill(self) -> None:
         """As a crash or an OOM kill would: no chance to finish anything."""
         if self.running():
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait()
+
+
+def stop_all(processes: List[Process], timeout: float = 30) -> None:
+    """Ask every process to stop at once (SIGTERM to its group), then wait for them together;
+    what has not stopped within `timeout` seconds is killed."""
+    for process in processes:
+        if process.running():
+            os.killpg(process.popen.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def start(name: str, args: List[str], workdir: Optional[Path] = None,

@@ -4,7 +4,8 @@
   the database cannot be read, it starts the conversation over; when it cannot be written, it
   keeps the conversation in the server's memory, where the next instance cannot see it and a
   restart loses it. Both without a word to the user. Here a store error reaches the channel,
-  which answers HTTP 503 and stores nothing (assistant/channels/rest.py); the user's message
+  whose edge (assistant/channels/edge.py) refuses the message as an outage: HTTP 503 over
+  REST, a chat message over socket.io; nothing is stored, so the user's message
   can simply be sent again once the store is back, and the conversation goes on where it was.
 - Starting with a store Rasa cannot create: Rasa logs an error and keeps the conversations in
   memory. Here the server does not start, and says why.

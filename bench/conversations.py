@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Tuple
 
+from assistant.language import DEFAULT_LANGUAGE, ENGLISH
+
 import yaml
 
 # '[the words]{"entity": "language", "value": "en"}' -> the words, "en"
@@ -33,7 +35,7 @@ def scripts(stories: Path) -> List[Script]:
             languages = {language for _, language in turns if language}
             if not turns or len(languages) > 1:
                 continue  # a story that switches language is no typical visitor
-            language = languages.pop() if languages else ("en" if "English" in story["story"] else "sv")
+            language = languages.pop() if languages else (ENGLISH if "English" in story["story"] else DEFAULT_LANGUAGE)
             found.append(Script(story["story"], language, tuple(text for text, _ in turns)))
     return found
 

@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import requests
 
 from assistant import deployment
 from bench import report
 from bench.conversations import scripts
 from bench.load import conversations
-from assistant.deployment import drop_database, rasa_environment, scaled_environment, write_endpoints
+from assistant.deployment import (drop_database, rasa_environment, scaled_environment, start_actions,
+                                  wait_for_workers, wait_until_answering, write_endpoints)
 from assistant.paths import MODEL, ROOT, TEST_STORIES
-from assistant.processes import Process, cpu_seconds, free_port, process_tree, reachable, start, wait_for
+from assistant.processes import Process, cpu_seconds, free_port, process_tree, reachable, start
 
 POSTGRES = (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432")))
 REDIS = (os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ.get("REDIS_PORT", "6379")))
-UP_AND_RUNNING = "Rasa server is up and running."  # logged by each worker once it serves
 
 
 @dataclass(frozen=True)
@@ -70,26 +69,22 @@ def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool 
     else:
         env = deployment.server_environment({})
         endpoints = write_endpoints(workdir, actions_port)
-    actions = start(f"actions-{run}", deployment.action_server_command(actions_port), workdir, env)
+    actions = start_actions(env, actions_port, workdir, f"actions-{run}")
     env = rasa_environment(env, rate_limits=False)
     instances: List[Process] = []
     try:
-        wait_for(lambda: requests.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).ok,
-                  [actions], "The action server")
         urls = []
         for _ in range(layout.instances):
             port = free_port()
             instances.append(start(f"rasa-{run}-{port}", deployment.rasa_command(
                 env, port, MODEL, endpoints=endpoints, interface="127.0.0.1"), workdir, env))
-            urls.append(f"http://127.0.0.1:{port}/webhooks/rest/webhook")
+            urls.append(f"http://127.0.0.1:{port}")
         for url, process in zip(urls, instances):
-            wait_for(lambda: bool(requests.post(url, json={"sender": f"probe-{uuid.uuid4()}", "message": "hej"},
-                                                 timeout=60).json()),
-                      [actions, process], f"{layout.name}: the Rasa server")
-            # Each worker loads the model before it serves: the first answer comes while the
-            # others still load, taking the CPU the load would get.
-            wait_for(lambda: process.log.read_text(errors="replace").count(UP_AND_RUNNING) >= layout.workers,
-                      [process], f"{layout.name}: every worker")
+            wait_until_answering(url, [actions, process], f"{layout.name}: the Rasa server")
+            # The first answer comes while the other workers still load, taking the CPU the
+            # load would get.
+            wait_for_workers(process, layout.workers, f"{layout.name}: every worker")
+        urls = [f"{url}/webhooks/rest/webhook" for url in urls]
         story_scripts = scripts(TEST_STORIES)
         results = []
         workers = [pid for process in instances for pid in process_tree(process.popen.pid)

@@ -10,13 +10,13 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 import yaml
 
-from assistant import rasa_patches
+from assistant import paths, rasa_patches
 from assistant.review.training_data import examples
 
 # The project's settings (assistant/deployment.py documents them) are taken out of the tests'
 # environment: each test says the ones it means, so the tests pass whatever the machine sets.
 # Only where PostgreSQL and Redis run is taken from it, for the scaled-profile tests.
-PROJECT_SETTINGS = ("ASSISTANT_PROFILE", "POSTGRES_", "REDIS_", "RASA_", "SANIC_", "SQL_", "CHAT_",
+PROJECT_SETTINGS = ("ASSISTANT_PROFILE", "POSTGRES_", "REDIS_", "RASA_", "SANIC_", "SQL_", "CHAT_", "CONSOLE_",
                     "ACTION_SERVER_")
 KEPT_SETTINGS = ("RASA_TELEMETRY_ENABLED",)  # off, as every make command sets it
 SERVICES = {"postgres": (os.environ.get("POSTGRES_HOST", "127.0.0.1"), int(os.environ.get("POSTGRES_PORT", "5432"))),
@@ -29,10 +29,10 @@ for _name in list(os.environ):
 # first), whatever order the tests run in.
 rasa_patches.apply()
 
-from assistant.paths import MODEL, ROOT  # noqa: E402 - after the settings are removed
+ROOT, MODEL = paths.ROOT, paths.MODEL  # for the test modules
 LANGUAGES = ("sv", "en")
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-COVERAGE_MAP = yaml.safe_load((ROOT / "content" / "coverage-map.yml").read_text(encoding="utf-8"))
+DOMAIN = yaml.safe_load(paths.DOMAIN.read_text(encoding="utf-8"))
+COVERAGE_MAP = yaml.safe_load(paths.COVERAGE_MAP.read_text(encoding="utf-8"))
 _ENGLISH_CONDITION = [{"type": "slot", "name": "language", "value": "en"}]
 
 # Figures tests want shown after the run (accuracy per language, ...), printed by
@@ -46,11 +46,11 @@ def nlu_examples(folder: Path) -> List[Tuple[str, str]]:
 
 
 def training_examples(language: str) -> List[Tuple[str, str]]:
-    return nlu_examples(ROOT / "data" / "nlu" / language)
+    return nlu_examples(paths.TRAINING_DATA / language)
 
 
 def held_out_examples(language: str) -> List[Tuple[str, str]]:
-    return nlu_examples(ROOT / "tests" / "nlu" / language)
+    return nlu_examples(paths.HELD_OUT / language)
 
 
 def response_variation(name: str, language: str) -> Optional[Dict]:
@@ -82,6 +82,37 @@ def model_path() -> Path:
     if not MODEL.exists():
         pytest.fail(f"No trained model at {MODEL}; `make test` trains it first.")
     return MODEL
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory):
+    """The staff console on SQLite, served as `make run` serves it, with an admin, a support
+    lead and a support agent (passwords: tests.helpers.CONSOLE_PASSWORDS)."""
+    import sys
+
+    import requests
+
+    from assistant.console import accounts
+    from assistant.console.store import open_database
+    from assistant.processes import free_port, start
+    from tests.helpers import CONSOLE_PASSWORDS, Console, failing_if_not_started, sqlite_endpoints, wait_for
+
+    folder = tmp_path_factory.mktemp("console")
+    endpoints = sqlite_endpoints(folder)
+    engine = open_database(endpoints)
+    for username, name, role in (("admin", "Ada Admin", accounts.ADMIN), ("lead", "Lea Lead", accounts.LEAD),
+                                 ("agent", "Aga Agent", accounts.AGENT)):
+        accounts.create_account(engine, username, name, role, CONSOLE_PASSWORDS[username])
+    port = free_port()
+    process = start("console", [sys.executable, "-m", "assistant.console", "--endpoints", str(endpoints), "serve",
+                                "--port", str(port)], folder)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with failing_if_not_started():
+            wait_for(lambda: requests.get(f"{url}/sign-in", timeout=5).ok, [process], "The staff console")
+        yield Console(url, endpoints, process.log)
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +153,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
-        if "browser" in Path(str(item.fspath)).relative_to(ROOT / "tests").parts[:-1]:
+        if "browser" in Path(str(item.fspath)).parent.parts:
             item.add_marker(pytest.mark.browser)
 
 

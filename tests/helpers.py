@@ -2,17 +2,78 @@
 replies must hold, a socket.io chat client, the stored conversations, personal data as typed."""
 import asyncio
 import json
+import re
 import sqlite3
-from typing import Dict, List, Optional
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
 
+import pytest
+import requests
 import socketio
+import yaml
 
 from assistant.language import detect_language
+from assistant.processes import Process, reachable, wait_for
 from assistant.privacy import EMAIL as EMAIL_PLACEHOLDER
 from assistant.privacy import PERSONAL_NUMBER as PERSONAL_NUMBER_PLACEHOLDER
 from assistant.privacy import PHONE as PHONE_PLACEHOLDER
 
 QUIET_SECONDS = 2
+
+# ----- servers
+
+@dataclass
+class Bot:
+    url: str
+    server_log: Path
+    endpoints: Path  # the server's endpoints.yml: its action server and SQLite tracker store
+    tracker_db: Path
+    # The origins the Rasa server answers browsers from (CORS): the demo chat page's, and
+    # another site's that embeds the widget.
+    chat_site_port: int
+    embedding_site_port: int
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/rest/webhook"
+
+    def post(self, body: Any) -> requests.Response:
+        return requests.post(self.webhook, json=body, timeout=30)
+
+    def say(self, sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = self.post(body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@contextmanager
+def failing_if_not_started() -> Iterator[None]:
+    """A server that does not start fails the test with its log (not an error of the test)."""
+    try:
+        yield
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+def started(check, processes: List[Process], what: str) -> None:
+    """assistant.processes.wait_for, failing the test with the server's log."""
+    with failing_if_not_started():
+        wait_for(check, processes, what)
+
+
+def require_services(services: Dict[str, Any]) -> None:
+    """Skip, saying which, where PostgreSQL or Redis does not answer."""
+    for name, prefix, (host, port) in (("PostgreSQL", "POSTGRES", services["postgres"]),
+                                       ("Redis", "REDIS", services["redis"])):
+        if not reachable(host, port):
+            pytest.skip(f"{name} is not reachable at {host}:{port}: the scaled-profile tests need it "
+                        f"(set {prefix}_HOST/_PORT to one that runs).")
+
 
 # ----- replies
 
@@ -93,6 +154,52 @@ class Chat:
     async def close(self) -> None:
         # Not client.disconnect(): with long polling it waits for the server's next ping.
         await self.client.eio.disconnect(abort=True)
+
+
+# ----- the staff console
+
+CONSOLE_PASSWORDS = {"admin": "ada-secret-phrase-1", "lead": "lea-secret-phrase-22", "agent": "aga-secret-phrase-333"}
+
+
+def sqlite_endpoints(folder: Path) -> Path:
+    """An endpoints.yml whose tracker store (and so the console's database) is a SQLite file
+    in `folder`."""
+    path = folder / "endpoints.yml"
+    path.write_text(yaml.safe_dump({"tracker_store": {
+        "type": "assistant.tracker_store.RecentEventsSQLTrackerStore", "dialect": "sqlite",
+        "db": str(folder / "conversations.db")}}), encoding="utf-8")
+    return path
+
+
+def postgres_endpoints(folder: Path, server: Any, database: str) -> Path:
+    path = folder / "endpoints.yml"
+    path.write_text(yaml.safe_dump({"tracker_store": {
+        "type": "assistant.tracker_store.RecentEventsSQLTrackerStore", "dialect": "postgresql",
+        "url": server[0], "port": server[1], "db": database, "username": "postgres", "login_db": "postgres"}}),
+        encoding="utf-8")
+    return path
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(browser: requests.Session, url: str, username: str, password: str) -> requests.Response:
+    form = browser.get(f"{url}/sign-in")
+    return browser.post(f"{url}/sign-in", data={"csrf_token": csrf_token(form.text), "username": username,
+                                                "password": password, "next": ""})
+
+
+@dataclass
+class Console:
+    url: str
+    endpoints: Path
+    log: Path
+
+    def signed_in(self, username: str, password: str) -> requests.Session:
+        browser = requests.Session()
+        assert sign_in(browser, self.url, username, password).url == f"{self.url}/", "not signed in"
+        return browser
 
 
 # ----- personal data

@@ -10,7 +10,7 @@ import requests
 from assistant import action_server, deployment
 from assistant.paths import ROOT
 from assistant.processes import free_port, start
-from tests.e2e.conftest import started
+from tests.helpers import started
 
 SESSION_START = {"next_action": "action_session_start", "sender_id": "someone", "version": "3.6.21",
                  "tracker": {"sender_id": "someone", "slots": {}, "events": []}, "domain": {}}

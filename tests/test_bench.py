@@ -28,9 +28,10 @@ def test_the_benchmark_runs_and_writes_its_report(model_path, tmp_path):
 
 
 def test_the_scaled_benchmark_runs_every_layout_and_writes_its_report(model_path, tmp_path):
-    from tests.e2e.scaled.conftest import require_services
+    from tests.conftest import SERVICES
+    from tests.helpers import require_services
 
-    require_services()
+    require_services(SERVICES)
     report = tmp_path / "SCALED.md"
     finished = subprocess.run([sys.executable, "-m", "bench.scaled", "--quick", "--out", str(report)],
                               cwd=ROOT, capture_output=True, text=True, timeout=900)

@@ -88,10 +88,11 @@ def test_memory_holds_only_the_recent_senders():
 
 @pytest.fixture
 def redis_url():
-    from tests.e2e.scaled.conftest import REDIS, require_services
+    from tests.conftest import SERVICES
+    from tests.helpers import require_services
 
-    require_services()
-    return f"redis://{REDIS[0]}:{REDIS[1]}/0"
+    require_services(SERVICES)
+    return f"redis://{SERVICES['redis'][0]}:{SERVICES['redis'][1]}/0"
 
 
 def test_redis_counts_the_same_sliding_window_for_every_process(redis_url):

@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import time
+import traceback
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.language import SUPPORTED_LANGUAGES, detect_language, page_language, reply_language
+from assistant.language import (
+    LANGUAGE_ENTITY, SUPPORTED_LANGUAGES, detect_language, page_language, reply_language, supported)
 from assistant.privacy import looks_like_personal_data, mask_personal_data
 from assistant.reliability import is_outage
 
@@ -204,7 +206,7 @@ class Edge:
 
     async def admit(self, message: IncomingMessage, address: str, agent: Any) -> Union[Refusal, str]:
         """The text to hand to Rasa, masked, or why not. Errors of the rate limits' store
-        (Redis) are raised: the channel answers them as an outage."""
+        (Redis) are raised: `handle` refuses them as an outage."""
         wait = await self.rate_limiter.seconds_to_wait(message.sender, address)
         if wait:
             language = await self.reply_language(message, agent)
@@ -260,12 +262,14 @@ def failure(error: Exception, message: Optional[IncomingMessage]) -> Refusal:
     Logged without the message, which may hold personal data."""
     # Not the store's language: the store may be what failed.
     language = reply_language(message.text, None, message.page_language) if message else None
+    # The kind of error and where it was raised, never its text: that may quote the message or
+    # the stored conversation.
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     if is_outage(error):
-        # Only the kind of error and its first line: the rest may quote the stored data.
-        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}: {first_line}")
+        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}{where}")
         return Refusal(UNAVAILABLE, reply(UNAVAILABLE, language), RETRY_AFTER_SECONDS)
-    logger.exception("Answering a message failed.")
+    logger.error(f"Answering a message failed: {type(error).__name__}{where}")
     return Refusal(FAILED, reply(FAILED, language))
 
 
@@ -279,8 +283,7 @@ async def conversation_language(agent: Any, sender: str) -> Optional[str]:
     except Exception as error:  # an outage must not turn a refusal into an error
         logger.warning(f"The conversation's language could not be read: {type(error).__name__}")
         return None
-    language = tracker.get_slot("language") if tracker is not None else None
-    return language if language in SUPPORTED_LANGUAGES else None
+    return supported(tracker.get_slot(LANGUAGE_ENTITY)) if tracker is not None else None
 
 
 def chat_secret() -> bytes:

@@ -16,7 +16,6 @@ It also awaits enter_room(), without which the pinned python-socketio never deli
 import hashlib
 import hmac
 import json
-import logging
 import os
 import re
 import secrets
@@ -33,8 +32,6 @@ from socketio import AsyncServer
 
 from assistant import rasa_patches
 from assistant.channels.edge import MAX_BODY_BYTES, BadRequest, Edge, chat_secret, incoming, page_metadata
-
-logger = logging.getLogger(__name__)
 
 # Metadata sent as a JSON string: {"language": "en"} is 20 characters.
 _MAX_METADATA_LENGTH = 1024

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from assistant.language import SUPPORTED_LANGUAGES
-from assistant.paths import ROOT
+from assistant.paths import HELD_OUT, MODEL, REPORTS, ROOT, TEST_STORIES
 from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.spreadsheet import write_rows
 from assistant.review.training_data import examples
 
 LANGUAGES = SUPPORTED_LANGUAGES
-HELD_OUT = ROOT / "tests" / "nlu"
-STORIES = ROOT / "tests" / "stories"
+STORIES = TEST_STORIES
 WORST_CONFUSIONS = 10
 
 
@@ -227,8 +226,8 @@ def build_report(agent, out: Path, stories: Optional[StoryResults], model_name: 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistant.tar.gz")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "evaluation")
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--out", type=Path, default=REPORTS / "evaluation")
     args = parser.parse_args(argv)
     from rasa.core.agent import Agent
 

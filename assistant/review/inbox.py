@@ -29,7 +29,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from assistant.deployment import endpoints_file
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
 from assistant.language import SUPPORTED_LANGUAGES
-from assistant.paths import ROOT
+from assistant.paths import CONFIG, DOMAIN, HELD_OUT, REPORTS, ROOT, TRAINING_DATA
 from assistant.review.conversations import read_conversation, stored_conversations
 from assistant.review.spreadsheet import read_rows, write_rows
 
@@ -193,8 +193,8 @@ def import_corrections(path: Path, data_dir: Path, held_out_dir: Path, validate:
     if validate and additions:
         check = subprocess.run(
             [str(Path(sys.executable).with_name("rasa")), "data", "validate", "--fail-on-warnings",
-             "--data", str(data_dir.parent), "--domain", str(ROOT / "domain.yml"),
-             "--config", str(ROOT / "config.yml")],
+             "--data", str(data_dir.parent), "--domain", str(DOMAIN),
+             "--config", str(CONFIG)],
             cwd=ROOT, capture_output=True, text=True,
         )
         if check.returncode != 0:
@@ -213,11 +213,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     export.add_argument("--days", type=float, default=7, help="how far back (default: 7 days)")
     export.add_argument("--endpoints", type=Path, default=endpoints_file(os.environ),
                         help="default: that of the profile ASSISTANT_PROFILE names")
-    export.add_argument("--out", type=Path, default=ROOT / "reports" / "inbox.csv")
+    export.add_argument("--out", type=Path, default=REPORTS / "inbox.csv")
     load = commands.add_parser("import", help="add the corrected rows to the training data")
     load.add_argument("file", type=Path)
-    load.add_argument("--data", type=Path, default=ROOT / "data" / "nlu")
-    load.add_argument("--held-out", type=Path, default=ROOT / "tests" / "nlu")
+    load.add_argument("--data", type=Path, default=TRAINING_DATA)
+    load.add_argument("--held-out", type=Path, default=HELD_OUT)
     args = parser.parse_args(argv)
 
     if args.command == "export":

@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from assistant.deployment import endpoints_file
 from assistant.language import SUPPORTED_LANGUAGES
-from assistant.paths import ROOT
+from assistant.paths import REPORTS
 from assistant.review.conversations import read_conversation, stored_conversations
 
 LANGUAGES = SUPPORTED_LANGUAGES
@@ -136,7 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--days", type=float, default=30)
     parser.add_argument("--endpoints", type=Path, default=endpoints_file(os.environ),
                         help="default: that of the profile ASSISTANT_PROFILE names")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "stats")
+    parser.add_argument("--out", type=Path, default=REPORTS / "stats")
     args = parser.parse_args(argv)
     figures = usage(stored_conversations(args.endpoints), since=time.time() - args.days * 86400)
     args.out.mkdir(parents=True, exist_ok=True)

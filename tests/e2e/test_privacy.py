@@ -12,7 +12,7 @@ import socketio
 
 from assistant.channels.edge import HASHED_SENDER_PREFIX
 from assistant.privacy import EMAIL, PERSONAL_NUMBER, PHONE
-from tests.e2e.conftest import Bot
+from tests.helpers import Bot
 from tests.helpers import TYPED_VARIANTS, user_texts_in_store
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from assistant.channels.edge import REPLIES, TOO_FAST, TOO_LONG
 from assistant.processes import RASA, free_port, start
 from bench.stress import OVERSIZED
 from tests.conftest import ROOT
-from tests.e2e.conftest import started
+from tests.helpers import started
 from tests.helpers import Chat, assert_handoff, joined
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def guarded(model_path, tmp_path_factory, bot):
     })
     process = start("guarded", deployment.rasa_command(env, port, model_path, endpoints=bot.endpoints,
                                                        interface="127.0.0.1"),
-                    workdir, {**env, **deployment.server_settings_file()})
+                    workdir, deployment.rasa_environment(env))
     url = f"http://127.0.0.1:{port}"
     started(lambda: requests.get(f"{url}/webhooks/rest/", timeout=2).ok, [process], "The guarded server")
     yield url
@@ -206,7 +206,7 @@ def test_the_command_guard_holds_with_rasas_own_rest_channel(bot, model_path, tm
     env = deployment.server_environment({})
     process = start("stock-channel", deployment.rasa_command(env, port, model_path, endpoints=bot.endpoints,
                                                              interface="127.0.0.1", credentials=credentials),
-                    tmp_path, {**env, **deployment.server_settings_file()})
+                    tmp_path, deployment.rasa_environment(env))
     url = f"http://127.0.0.1:{port}"
     try:
         started(lambda: requests.get(f"{url}/webhooks/rest/", timeout=2).ok, [process], "The stock-channel server")

@@ -14,7 +14,6 @@ pytestmark = pytest.mark.e2e
 EVIL = "https://evil.example"
 NO_EMAIL = "jag har inte fått något mejl med koden"
 STILL_NO_EMAIL = "nej det hjälpte inte"
-QUIET_SECONDS = 2
 
 
 def sender_of(token: str) -> str:

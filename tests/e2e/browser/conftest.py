@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from assistant.demo_site import make_server
 from tests.conftest import serving
-from tests.e2e.conftest import free_port
+from assistant.processes import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling home, which this closed

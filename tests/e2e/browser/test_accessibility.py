@@ -1,48 +1,21 @@
 """Accessibility of the chat page: an axe-core scan of every state the user can see, the
 layout on a 360 px phone and at 200 % zoom, and the screenshots shown in the README."""
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FIGURES, ROOT
+from tests.conftest import ROOT
+from tests.e2e.browser.axe import new_page, serious_violations
 from tests.e2e.browser.chat import Chat
-from tests.e2e.browser.conftest import ANSWER_TIMEOUT_MS, DESKTOP
+from tests.e2e.browser.conftest import DESKTOP
 
 pytestmark = pytest.mark.e2e
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 360, "height": 740}
 # A 1280 x 720 window at 200 % zoom lays out exactly like a 640 x 360 one at scale 2.
 ZOOMED = {"width": 640, "height": 360}
-
-
-def new_page(browser, viewport: Dict[str, int], scale: float = 1):
-    # axe is injected as a script, which the demo site's Content-Security-Policy would refuse.
-    context = browser.new_context(viewport=viewport, device_scale_factor=scale, bypass_csp=True)
-    context.set_default_timeout(ANSWER_TIMEOUT_MS)
-    return context.new_page()
-
-
-def serious_violations(page, state: str) -> List[str]:
-    if not AXE.exists():
-        pytest.fail(f"No axe-core at {AXE}; `make test` installs it (npm ci).")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        targets: v.nodes.map(n => JSON.stringify(n.target))}))"""
-    )
-    for violation in violations:
-        if violation["impact"] not in ("serious", "critical"):
-            FIGURES.append(f"axe, {state}: {violation['impact']} {violation['id']}: {violation['help']}")
-    return [
-        f"{v['impact']} {v['id']} ({v['help']}) at {', '.join(v['targets'])}"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def a_conversation(chat: Chat, language: str) -> None:

@@ -10,7 +10,6 @@ import secrets
 import socket
 import string
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -20,9 +19,9 @@ import requests
 
 from assistant import deployment
 from assistant.deployment import drop_database, rasa_environment, scaled_environment
-from assistant.processes import Process, free_port, reachable, start
+from assistant.processes import Process, free_port, start
 from tests.conftest import SERVICES
-from tests.e2e.conftest import started
+from tests.helpers import failing_if_not_started, require_services
 
 POSTGRES, REDIS = SERVICES["postgres"], SERVICES["redis"]
 # Small enough for a test to reach, large enough for every conversation of the other tests.
@@ -138,10 +137,8 @@ class Cluster:
     instances: List[Instance] = field(default_factory=list)
 
     def start_actions(self) -> None:
-        self.actions = start("actions", deployment.action_server_command(self.actions_port),
-                             self.workdir, self.env)
-        started(lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health", timeout=2).ok,
-              [self.actions], "The action server")
+        with failing_if_not_started():
+            self.actions = deployment.start_actions(self.env, self.actions_port, self.workdir)
 
     def stop_actions(self) -> None:
         self.actions.stop()
@@ -157,8 +154,9 @@ class Cluster:
 
     def wait_until_answering(self, instances: List[Instance]) -> None:
         for instance in instances:
-            started(lambda: bool(instance.post(f"probe-{uuid.uuid4()}", "/greet").json()),
-                  [instance.process, self.actions], f"The Rasa server at {instance.url}")
+            with failing_if_not_started():
+                deployment.wait_until_answering(instance.url, [instance.process, self.actions],
+                                                f"The Rasa server at {instance.url}")
 
     def stored(self, sender: str) -> List[Tuple[str, Dict]]:
         """The conversation's events as PostgreSQL holds them (read directly, not through the
@@ -176,18 +174,11 @@ class Cluster:
         return [data["text"] for kind, data in self.stored(sender) if kind == "user"]
 
 
-def require_services() -> None:
-    for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
-        if not reachable(host, port):
-            pytest.skip(f"{name} is not reachable at {host}:{port}: the scaled-profile tests need it "
-                        f"(set {'POSTGRES' if name == 'PostgreSQL' else 'REDIS'}_HOST/_PORT to one that runs).")
-
-
 @pytest.fixture(scope="session")
 def cluster(model_path, tmp_path_factory):
     """An action server (two workers) and two Rasa instances of the scaled profile, the second
     with two Sanic workers, sharing one database and Redis."""
-    require_services()
+    require_services(SERVICES)
     # Letters only: no sender id made with it looks like a phone or personal identity number.
     run = "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
     postgres, redis = PortProxy(POSTGRES), PortProxy(REDIS)
@@ -201,8 +192,8 @@ def cluster(model_path, tmp_path_factory):
         first, second = cluster.start_instance(model_path), cluster.start_instance(model_path, workers=2)
         cluster.wait_until_answering([first, second])
         # Each worker loads the model before it serves; the second may still be loading.
-        started(lambda: second.process.log.read_text(errors="replace").count("Rasa server is up and running.") >= 2,
-              [second.process], "The second worker")
+        with failing_if_not_started():
+            deployment.wait_for_workers(second.process, 2, "The second worker")
         yield cluster
     finally:
         for instance in cluster.instances:

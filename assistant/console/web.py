@@ -1,0 +1,292 @@
+"""The console's pages: server-rendered HTML (Jinja2, every value escaped), no script needed.
+
+Every page but sign-in needs a session; every form carries a CSRF token (the session's own, or
+for the sign-in form a cookie it must match); each route names the roles that may use it. A
+form with errors is shown again with what was typed (never a password) and each error beside
+its field. Argon2 runs in a thread, so one sign-in does not hold up the other pages.
+"""
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
+
+import jinja2
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
+
+from assistant.console import accounts, audit
+from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
+from assistant.console.texts import TEXTS, language_of, text
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "console_session"
+SIGN_IN_CSRF_COOKIE = "console_sign_in"
+LANGUAGE_COOKIE = "console_language"
+# Forms are short; nothing a person types into them comes near this.
+MAX_REQUEST_BYTES = 16 * 1024
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'")
+
+
+def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_cookies: bool = False,
+               name: str = "staff_console") -> Sanic:
+    limits = limits or SessionLimits.from_environment()
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+    app.config.MOTD = False
+    templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                   autoescape=True, undefined=jinja2.StrictUndefined)
+    app.static("/static", str(HERE / "static"))
+
+    def page(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
+        language = request.ctx.language
+        session = request.ctx.session
+
+        def t(key: str, **more: object) -> str:
+            return text(key, language, **more)
+
+        html = templates.get_template(template).render(
+            t=t, language=language, session=session, account=session.account if session else None,
+            csrf_token=session.csrf_token if session else "", roles=ROLES, path=request.path,
+            format_time=lambda at: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)), **values)
+        return response.html(html, status=status)
+
+    def set_cookie(reply: HTTPResponse, cookie: str, value: str, max_age: Optional[int] = None) -> None:
+        reply.cookies[cookie] = value
+        morsel = reply.cookies[cookie]
+        morsel["path"] = "/"
+        morsel["httponly"] = True
+        morsel["samesite"] = "Strict"
+        if secure_cookies:
+            morsel["secure"] = True
+        if max_age is not None:
+            morsel["max-age"] = max_age
+
+    @app.middleware("request")
+    async def load_session(request: Request) -> None:
+        request.ctx.language = language_of(request.cookies.get(LANGUAGE_COOKIE))
+        request.ctx.session = accounts.session(engine, request.cookies.get(SESSION_COOKIE), limits)
+
+    @app.middleware("response")
+    async def protect(request: Request, reply: HTTPResponse) -> None:
+        reply.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        reply.headers["X-Content-Type-Options"] = "nosniff"
+        reply.headers["Referrer-Policy"] = "same-origin"
+        if not request.path.startswith("/static/"):
+            reply.headers["Cache-Control"] = "no-store"
+
+    def requires(*roles: str) -> Callable:
+        """Only for a session of one of `roles`; a POST also needs the session's CSRF token."""
+
+        def decorate(handler: Callable) -> Callable:
+            @wraps(handler)
+            async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                session = request.ctx.session
+                if session is None:
+                    if request.method == "GET":
+                        return response.redirect(f"/sign-in?next={quote(request.path)}")
+                    return page(request, "message.html", 401, message=text("session_ended", request.ctx.language),
+                                sign_in_link=True)
+                if session.account.role not in roles:
+                    return page(request, "message.html", 403, message=text("forbidden", request.ctx.language))
+                if request.method == "POST" and not _same(request.form.get("csrf_token"), session.csrf_token):
+                    return page(request, "message.html", 403, message=text("form_expired", request.ctx.language))
+                return await handler(request, *args, **kwargs)
+
+            return guarded
+
+        return decorate
+
+    # ----- signing in and out
+
+    @app.get("/sign-in")
+    async def sign_in_form(request: Request) -> HTTPResponse:
+        if request.ctx.session is not None:
+            return response.redirect("/")
+        return sign_in_page(request, {"next": _local(request.args.get("next"))}, {})
+
+    def sign_in_page(request: Request, values: Dict[str, str], errors: Dict[str, str], status: int = 200,
+                     notice: str = "") -> HTTPResponse:
+        token = secrets.token_urlsafe(32)
+        reply = page(request, "sign_in.html", status, values=values, errors=errors, sign_in_token=token,
+                     notice=notice)
+        set_cookie(reply, SIGN_IN_CSRF_COOKIE, token)
+        return reply
+
+    @app.post("/sign-in")
+    async def sign_in(request: Request) -> HTTPResponse:
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        values = {"username": username, "next": _local(request.form.get("next"))}
+        if not _same(request.form.get("csrf_token"), request.cookies.get(SIGN_IN_CSRF_COOKIE)):
+            return sign_in_page(request, values, {"form": text("form_expired", request.ctx.language)}, 403)
+        try:
+            account = await asyncio.get_running_loop().run_in_executor(
+                None, accounts.sign_in, engine, username, password)
+        except AccountError as error:
+            # Only names of real accounts: whatever else was typed into the field is not kept.
+            known = accounts.find(engine, username) if accounts.USERNAME.fullmatch(username.lower()) else None
+            audit.record(engine, known.username if known else "-", audit.SIGN_IN_REFUSED)
+            return sign_in_page(request, values, {"form": text(error.key, request.ctx.language, **error.values)},
+                                429 if error.key == "wait" else 400)
+        audit.record(engine, account.username, audit.SIGNED_IN)
+        reply = response.redirect(values["next"] or "/")
+        set_cookie(reply, SESSION_COOKIE, accounts.start_session(engine, account))
+        set_cookie(reply, SIGN_IN_CSRF_COOKIE, "", max_age=0)
+        return reply
+
+    @app.post("/sign-out")
+    @requires(*ROLES)
+    async def sign_out(request: Request) -> HTTPResponse:
+        accounts.end_session(engine, request.cookies.get(SESSION_COOKIE))
+        audit.record(engine, request.ctx.session.account.username, audit.SIGNED_OUT)
+        request.ctx.session = None
+        reply = sign_in_page(request, {"next": ""}, {}, notice=text("signed_out", request.ctx.language))
+        set_cookie(reply, SESSION_COOKIE, "", max_age=0)
+        return reply
+
+    @app.get("/language/<code>")
+    async def switch_language(request: Request, code: str) -> HTTPResponse:
+        reply = response.redirect(_local(request.args.get("next")) or "/")
+        set_cookie(reply, LANGUAGE_COOKIE, language_of(code), max_age=365 * 24 * 3600)
+        return reply
+
+    # ----- every role
+
+    @app.get("/")
+    @requires(*ROLES)
+    async def home(request: Request) -> HTTPResponse:
+        return page(request, "home.html")
+
+    @app.route("/password", methods=["GET", "POST"])
+    @requires(*ROLES)
+    async def change_password(request: Request) -> HTTPResponse:
+        if request.method == "GET":
+            return page(request, "password.html", errors={}, minimum=accounts.MIN_PASSWORD_LENGTH)
+        account = request.ctx.session.account
+        current, new = request.form.get("current") or "", request.form.get("new") or ""
+        errors: Dict[str, str] = {}
+        language = request.ctx.language
+        if not await asyncio.get_running_loop().run_in_executor(None, accounts.password_is, engine, account.id, current):
+            errors["current"] = text("wrong_current_password", language)
+        elif new != (request.form.get("repeat") or ""):
+            errors["repeat"] = text("passwords_differ", language)
+        else:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, accounts.set_password, engine, account.id, new)
+            except AccountError as error:
+                errors["new"] = text(error.key, language, **error.values)
+        if errors:
+            return page(request, "password.html", 400, errors=errors, minimum=accounts.MIN_PASSWORD_LENGTH)
+        audit.record(engine, account.username, audit.PASSWORD_CHANGED, account.username)
+        request.ctx.session = None
+        return sign_in_page(request, {"next": ""}, {}, notice=text("password_changed", language))
+
+    # ----- admins
+
+    @app.get("/accounts")
+    @requires(ADMIN)
+    async def account_list(request: Request) -> HTTPResponse:
+        return accounts_page(request, notice=_notice(request, engine))
+
+    def accounts_page(request: Request, status: int = 200, values: Optional[Dict[str, str]] = None,
+                      errors: Optional[Dict[str, str]] = None, notice: str = "") -> HTTPResponse:
+        return page(request, "accounts.html", status, all_accounts=accounts.all_accounts(engine),
+                    values=values or {"role": LEAD}, errors=errors or {}, notice=notice,
+                    minimum=accounts.MIN_PASSWORD_LENGTH)
+
+    @app.post("/accounts")
+    @requires(ADMIN)
+    async def add_account(request: Request) -> HTTPResponse:
+        values = {field: (request.form.get(field) or "").strip() for field in ("username", "display_name", "role")}
+        try:
+            created = await asyncio.get_running_loop().run_in_executor(
+                None, accounts.create_account, engine, values["username"], values["display_name"], values["role"],
+                request.form.get("password") or "")
+        except AccountError as error:
+            return accounts_page(request, 400, values,
+                                 {error.field or "form": text(error.key, request.ctx.language, **error.values)})
+        audit.record(engine, request.ctx.session.account.username, audit.ACCOUNT_CREATED, created.username)
+        return _done("account_created", created.username)
+
+    @app.post("/accounts/<account_id:int>")
+    @requires(ADMIN)
+    async def change_account(request: Request, account_id: int) -> HTTPResponse:
+        target = next((a for a in accounts.all_accounts(engine) if a.id == account_id), None)
+        if target is None:
+            return page(request, "message.html", 404, message=text("no_such_account", request.ctx.language))
+        change = request.form.get("change")
+        try:
+            if change == "role":
+                accounts.set_role(engine, account_id, request.form.get("role") or "")
+                done = audit.ROLE_CHANGED
+            elif change in ("deactivate", "reactivate"):
+                accounts.set_active(engine, account_id, change == "reactivate")
+                done = audit.DEACTIVATED if change == "deactivate" else audit.REACTIVATED
+            elif change == "password":
+                await asyncio.get_running_loop().run_in_executor(
+                    None, accounts.set_password, engine, account_id, request.form.get("password") or "")
+                done = audit.PASSWORD_RESET
+            else:
+                return page(request, "message.html", 400, message=text("not_found", request.ctx.language))
+        except AccountError as error:
+            message = text(error.key, request.ctx.language, **error.values)
+            return accounts_page(request, 400, None, {"form": f"{target.display_name} ({target.username}): {message}"})
+        audit.record(engine, request.ctx.session.account.username, done, target.username)
+        return _done(done, target.username)
+
+    @app.get("/audit")
+    @requires(ADMIN)
+    async def audit_page(request: Request) -> HTTPResponse:
+        try:
+            number = max(1, int(request.args.get("page", "1")))
+        except ValueError:
+            number = 1
+        entries, older = audit.entries(engine, number)
+        if number == 1:
+            audit.record(engine, request.ctx.session.account.username, audit.AUDIT_LOG_READ)
+        return page(request, "audit.html", entries=entries, number=number, older=older)
+
+    @app.exception(Exception)
+    async def failure(request: Request, error: Exception) -> HTTPResponse:
+        status = getattr(error, "status_code", 500)
+        if not hasattr(request.ctx, "session"):  # failed before the session was read
+            request.ctx.language, request.ctx.session = language_of(request.cookies.get(LANGUAGE_COOKIE)), None
+        if status >= 500:
+            logger.exception("A console page failed.")
+        key = {404: "not_found", 405: "not_found"}.get(status, "bad_request" if status < 500 else "failed")
+        return page(request, "message.html", status, message=text(key, request.ctx.language))
+
+    return app
+
+
+def _same(given: Optional[str], expected: Optional[str]) -> bool:
+    return bool(given) and bool(expected) and hmac.compare_digest(str(given), str(expected))
+
+
+def _local(path: Optional[str]) -> str:
+    """A path on this site to go on to after signing in; nothing else (no open redirect)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 200:
+        return ""
+    return path
+
+
+def _done(action: str, name: str) -> HTTPResponse:
+    return response.redirect(f"/accounts?done={action}&name={quote(name)}")
+
+
+def _notice(request: Request, engine: Engine) -> str:
+    """What the last change did, for accounts that exist only (the link cannot make it say more)."""
+    key, name = f"done_{request.args.get('done', '')}", request.args.get("name", "")
+    if key not in TEXTS or not accounts.USERNAME.fullmatch(name) or accounts.find(engine, name) is None:
+        return ""
+    return text(key, request.ctx.language, name=name)

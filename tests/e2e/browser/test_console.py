@@ -1,0 +1,84 @@
+"""The staff console in headless Chromium: each page passes axe-core with no serious or critical
+violation, in Swedish and English, and an admin's main path works by keyboard alone. The
+screenshots in docs/screenshots/console-*.png come from here."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT
+from tests.e2e.browser.axe import new_page, serious_violations
+from tests.e2e.browser.conftest import DESKTOP
+from tests.helpers import CONSOLE_PASSWORDS
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def sign_in_by_keyboard(page, url: str, username: str, language: str = "sv") -> None:
+    page.goto(f"{url}/language/{language}?next=/sign-in")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip")).to_be_focused()
+    page.locator("#username").focus()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type(CONSOLE_PASSWORDS[username])
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Start" if language == "sv" else "Home")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_console_page_passes_axe(browser, console, language):
+    page = new_page(browser, DESKTOP)
+    page.goto(f"{console.url}/language/{language}?next=/sign-in")
+    found = {"sign-in": serious_violations(page, f"console sign-in ({language})")}
+    page.fill("#username", "admin")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.locator(".error-summary")).to_be_visible()
+    found["sign-in, wrong password"] = serious_violations(page, f"console sign-in error ({language})")
+    sign_in_by_keyboard(page, console.url, "admin", language)
+    for path in ("/", "/accounts", "/audit", "/password"):
+        page.goto(console.url + path)
+        found[path] = serious_violations(page, f"console {path} ({language})")
+        if language == "sv":
+            name = "home" if path == "/" else path.strip("/")
+            page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    page.goto(console.url + "/accounts")
+    page.fill("#username", "Not Valid")
+    page.fill("#display_name", "Someone")
+    page.fill("#password", "long-enough-password-1")
+    page.click("form.narrow button[type=submit]")
+    expect(page.locator("#username")).to_have_attribute("aria-invalid", "true")
+    found["accounts, a form with an error"] = serious_violations(page, f"console accounts error ({language})")
+    page.context.close()
+    assert not {state: v for state, v in found.items() if v}
+
+
+def test_an_admin_adds_an_account_by_keyboard_alone(browser, console):
+    page = new_page(browser, DESKTOP)
+    sign_in_by_keyboard(page, console.url, "admin")
+    page.goto(console.url + "/accounts")
+    page.locator("#username").focus()
+    page.keyboard.type("kim")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Kim Keyboard")
+    page.keyboard.press("Tab")
+    expect(page.locator("#role")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("short")  # refused: too short; what was typed stays
+    page.keyboard.press("Enter")
+    expect(page.locator(".error-summary")).to_contain_text("minst 12 tecken")
+    expect(page.locator("#display_name")).to_have_value("Kim Keyboard")
+    page.locator(".error-summary a").focus()
+    page.keyboard.press("Enter")  # the error's link leads to its field
+    page.locator("#password").focus()
+    page.keyboard.type("keyboard-pass-phrase-2")
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_have_text("Kontot kim är skapat.")
+    expect(page.locator("tbody th", has_text="kim")).to_be_visible()
+    # Signing out is a button in the header, reachable by keyboard.
+    page.locator(".sign-out button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_have_text("Du är utloggad.")
+    page.goto(console.url + "/accounts")
+    expect(page).to_have_url(f"{console.url}/sign-in?next=/accounts")
+    page.context.close()
