@@ -176,6 +176,16 @@ def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
     ]
 
 
+def console_retention_days(environ: Mapping[str, str]) -> int:
+    """Checked before anything starts: the retention job runs first and would fail on it."""
+    from assistant.console.audit import retention_days
+
+    try:
+        return retention_days(environ)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+
+
 def console_command(environ: Mapping[str, str]) -> List[str]:
     """The staff console, on CONSOLE_PORT (8081) of CONSOLE_INTERFACE (127.0.0.1: staff reach
     it on this machine, or through a proxy that adds HTTPS; CONSOLE_SECURE_COOKIES=true then)."""
@@ -341,6 +351,7 @@ def main() -> int:
         rasa_env = rasa_environment(env)
         check_services(env)
         api_arguments(env)
+        console_retention_days(env)
     except ConfigurationError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2

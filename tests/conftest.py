@@ -88,14 +88,9 @@ def model_path() -> Path:
 def console(tmp_path_factory):
     """The staff console on SQLite, served as `make run` serves it, with an admin, a support
     lead and a support agent (passwords: tests.helpers.CONSOLE_PASSWORDS)."""
-    import sys
-
-    import requests
-
     from assistant.console import accounts
     from assistant.console.store import open_database
-    from assistant.processes import free_port, start
-    from tests.helpers import CONSOLE_PASSWORDS, Console, failing_if_not_started, sqlite_endpoints, wait_for
+    from tests.helpers import CONSOLE_PASSWORDS, Console, serving_console, sqlite_endpoints
 
     folder = tmp_path_factory.mktemp("console")
     endpoints = sqlite_endpoints(folder)
@@ -103,16 +98,9 @@ def console(tmp_path_factory):
     for username, name, role in (("admin", "Ada Admin", accounts.ADMIN), ("lead", "Lea Lead", accounts.LEAD),
                                  ("agent", "Aga Agent", accounts.AGENT)):
         accounts.create_account(engine, username, name, role, CONSOLE_PASSWORDS[username])
-    port = free_port()
-    process = start("console", [sys.executable, "-m", "assistant.console", "--endpoints", str(endpoints), "serve",
-                                "--port", str(port)], folder)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with failing_if_not_started():
-            wait_for(lambda: requests.get(f"{url}/sign-in", timeout=5).ok, [process], "The staff console")
-        yield Console(url, endpoints, process.log)
-    finally:
-        process.stop()
+    # Every test signs in from 127.0.0.1: the limit per address is tested on a console of its own.
+    with serving_console(folder, endpoints, {"CONSOLE_SIGN_INS_PER_MINUTE": "10000"}) as url:
+        yield Console(url, endpoints)
 
 
 @pytest.fixture(scope="session")

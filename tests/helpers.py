@@ -190,11 +190,28 @@ def sign_in(browser: requests.Session, url: str, username: str, password: str) -
                                                 "password": password, "next": ""})
 
 
+@contextmanager
+def serving_console(folder: Path, endpoints: Path, settings: Optional[Dict[str, str]] = None) -> Iterator[str]:
+    """`python -m assistant.console serve` on a free port, as `make run` starts it: its URL."""
+    import sys
+
+    from assistant.processes import free_port, start
+
+    port = free_port()
+    process = start("console", [sys.executable, "-m", "assistant.console", "--endpoints", str(endpoints), "serve",
+                                "--port", str(port)], folder, settings or {})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started(lambda: requests.get(f"{url}/sign-in", timeout=5).ok, [process], "The staff console")
+        yield url
+    finally:
+        process.stop()
+
+
 @dataclass
 class Console:
     url: str
     endpoints: Path
-    log: Path
 
     def signed_in(self, username: str, password: str) -> requests.Session:
         browser = requests.Session()

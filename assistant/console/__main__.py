@@ -17,12 +17,27 @@ from typing import List, Optional
 DEFAULT_PORT = 8081
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def serve(args: argparse.Namespace) -> int:
+    from assistant.console import audit
     from assistant.console.store import open_database
     from assistant.console.web import create_app
 
+    secure = os.environ.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes")
+    if args.interface not in LOOPBACK and not secure:
+        print(f"Cannot start the staff console: it would listen on {args.interface} and send its session "
+              "cookies over plain HTTP. Put it behind HTTPS and set CONSOLE_SECURE_COOKIES=true, or keep "
+              "CONSOLE_INTERFACE=127.0.0.1.", file=sys.stderr)
+        return 2
+    try:
+        audit.retention_days()
+    except ValueError as error:
+        print(f"Cannot start the staff console: {error}", file=sys.stderr)
+        return 2
     engine = open_database(args.endpoints)
-    app = create_app(engine, secure_cookies=os.environ.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true"))
+    app = create_app(engine, secure_cookies=secure)
     print(f"Staff console on http://{args.interface}:{args.port}/", flush=True)
     app.run(host=args.interface, port=args.port, access_log=False, workers=1)
     return 0

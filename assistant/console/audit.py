@@ -49,7 +49,11 @@ def entries(engine: Engine, page: int = 1, page_size: int = PAGE_SIZE) -> Tuple[
 
 
 def retention_days(environ=os.environ) -> int:
-    return int(environ.get("CONSOLE_AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    """CONSOLE_AUDIT_RETENTION_DAYS, a whole number of days, at least 1 (0 would empty the log)."""
+    value = environ.get("CONSOLE_AUDIT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"CONSOLE_AUDIT_RETENTION_DAYS must be a whole number of days, at least 1, not {value!r}.")
+    return int(value)
 
 
 def delete_older_than(engine: Engine, days: int, now: Optional[float] = None) -> int:

@@ -21,9 +21,16 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("failed_sign_ins", sa.Integer, nullable=False),
-    sa.Column("blocked_until", sa.Float, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Attempts to sign in (or to confirm one's password) by the name typed, known or not.
+sign_in_attempts = sa.Table(
+    "console_sign_in_attempts", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("blocked_until", sa.Float, nullable=False),
+    sa.Column("last_attempt", sa.Float, nullable=False),
 )
 
 sessions = sa.Table(
@@ -45,16 +52,28 @@ audit_log = sa.Table(
 )
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the console's tables to the latest migration (nothing to do when they are)."""
-    from alembic import command
+def _alembic_config():
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def latest_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the console's tables to the latest migration (nothing to do when they are)."""
+    from alembic import command
+
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def schema_version(engine: Engine) -> Optional[str]:

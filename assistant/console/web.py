@@ -3,13 +3,17 @@
 Every page but sign-in needs a session; every form carries a CSRF token (the session's own, or
 for the sign-in form a cookie it must match); each route names the roles that may use it. A
 form with errors is shown again with what was typed (never a password) and each error beside
-its field. Argon2 runs in a thread, so one sign-in does not hold up the other pages.
+its field. Argon2 (64 MiB, tens of milliseconds) runs in a thread, at most HASHING_AT_ONCE at a
+time, and each address may try SIGN_INS_PER_MINUTE times a minute: guessing can neither crowd
+out the assistant's CPU and memory nor go fast.
 """
 import asyncio
 import hmac
 import logging
+import os
 import secrets
 import time
+import traceback
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
@@ -23,16 +27,19 @@ from sqlalchemy.engine import Engine
 
 from assistant.console import accounts, audit
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
+from assistant.channels.rate_limit import RateLimiter
 from assistant.console.texts import TEXTS, language_of, text
 
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-SESSION_COOKIE = "console_session"
-SIGN_IN_CSRF_COOKIE = "console_sign_in"
 LANGUAGE_COOKIE = "console_language"
+HASHING_AT_ONCE = 2
+HASHING_QUEUE_SECONDS = 10
+SIGN_INS_PER_MINUTE = 20  # per address; CONSOLE_SIGN_INS_PER_MINUTE
 # Forms are short; nothing a person types into them comes near this.
 MAX_REQUEST_BYTES = 16 * 1024
+MAX_PAGE = 100_000
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
 
@@ -40,6 +47,23 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
 def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_cookies: bool = False,
                name: str = "staff_console") -> Sanic:
     limits = limits or SessionLimits.from_environment()
+    # Over HTTPS the "__Host-" prefix keeps the cookies to this host and path, set by it only.
+    prefix = "__Host-" if secure_cookies else ""
+    session_cookie, sign_in_cookie = f"{prefix}console_session", f"{prefix}console_sign_in"
+    sign_ins = RateLimiter(per_sender=0, window_seconds=60, per_address=int(
+        os.environ.get("CONSOLE_SIGN_INS_PER_MINUTE", SIGN_INS_PER_MINUTE)))
+    hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+
+    async def hashed(function: Callable, *args: Any) -> Any:
+        """`function` (argon2) in a thread, once one of HASHING_AT_ONCE is free."""
+        try:
+            await asyncio.wait_for(hashing.acquire(), HASHING_QUEUE_SECONDS)
+        except asyncio.TimeoutError:
+            raise AccountError("busy", seconds=HASHING_QUEUE_SECONDS) from None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        finally:
+            hashing.release()
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
     app.config.MOTD = False
@@ -54,8 +78,11 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         def t(key: str, **more: object) -> str:
             return text(key, language, **more)
 
+        def action_text(action: str) -> str:
+            return t(f"audit_{action}") if f"audit_{action}" in TEXTS else action
+
         html = templates.get_template(template).render(
-            t=t, language=language, session=session, account=session.account if session else None,
+            t=t, action_text=action_text, language=language, session=session, account=session.account if session else None,
             csrf_token=session.csrf_token if session else "", roles=ROLES, path=request.path,
             format_time=lambda at: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)), **values)
         return response.html(html, status=status)
@@ -74,7 +101,8 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
     @app.middleware("request")
     async def load_session(request: Request) -> None:
         request.ctx.language = language_of(request.cookies.get(LANGUAGE_COOKIE))
-        request.ctx.session = accounts.session(engine, request.cookies.get(SESSION_COOKIE), limits)
+        request.ctx.session = None if request.path.startswith("/static/") else accounts.session(
+            engine, request.cookies.get(session_cookie), limits)
 
     @app.middleware("response")
     async def protect(request: Request, reply: HTTPResponse) -> None:
@@ -116,10 +144,12 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
 
     def sign_in_page(request: Request, values: Dict[str, str], errors: Dict[str, str], status: int = 200,
                      notice: str = "") -> HTTPResponse:
-        token = secrets.token_urlsafe(32)
+        # The same token as long as the browser keeps it: a second tab's form stays valid.
+        kept = request.cookies.get(sign_in_cookie) or ""
+        token = kept if len(kept) == 43 and kept.replace("-", "").replace("_", "").isalnum() else secrets.token_urlsafe(32)
         reply = page(request, "sign_in.html", status, values=values, errors=errors, sign_in_token=token,
                      notice=notice)
-        set_cookie(reply, SIGN_IN_CSRF_COOKIE, token)
+        set_cookie(reply, sign_in_cookie, token)
         return reply
 
     @app.post("/sign-in")
@@ -127,31 +157,35 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         values = {"username": username, "next": _local(request.form.get("next"))}
-        if not _same(request.form.get("csrf_token"), request.cookies.get(SIGN_IN_CSRF_COOKIE)):
+        if not _same(request.form.get("csrf_token"), request.cookies.get(sign_in_cookie)):
             return sign_in_page(request, values, {"form": text("form_expired", request.ctx.language)}, 403)
         try:
-            account = await asyncio.get_running_loop().run_in_executor(
-                None, accounts.sign_in, engine, username, password)
+            wait = await sign_ins.seconds_to_wait(None, request.remote_addr or request.ip)
+            if wait:
+                raise AccountError("wait", seconds=wait)
+            account = await hashed(accounts.sign_in, engine, username, password)
         except AccountError as error:
             # Only names of real accounts: whatever else was typed into the field is not kept.
             known = accounts.find(engine, username) if accounts.USERNAME.fullmatch(username.lower()) else None
             audit.record(engine, known.username if known else "-", audit.SIGN_IN_REFUSED)
             return sign_in_page(request, values, {"form": text(error.key, request.ctx.language, **error.values)},
-                                429 if error.key == "wait" else 400)
+                                429 if error.key in ("wait", "busy") else 400)
         audit.record(engine, account.username, audit.SIGNED_IN)
+        if request.cookies.get(session_cookie):  # a session of this browser ends with a new sign-in
+            accounts.end_session(engine, request.cookies[session_cookie])
         reply = response.redirect(values["next"] or "/")
-        set_cookie(reply, SESSION_COOKIE, accounts.start_session(engine, account))
-        set_cookie(reply, SIGN_IN_CSRF_COOKIE, "", max_age=0)
+        set_cookie(reply, session_cookie, accounts.start_session(engine, account))
+        set_cookie(reply, sign_in_cookie, "", max_age=0)
         return reply
 
     @app.post("/sign-out")
     @requires(*ROLES)
     async def sign_out(request: Request) -> HTTPResponse:
-        accounts.end_session(engine, request.cookies.get(SESSION_COOKIE))
+        accounts.end_session(engine, request.cookies.get(session_cookie))
         audit.record(engine, request.ctx.session.account.username, audit.SIGNED_OUT)
         request.ctx.session = None
         reply = sign_in_page(request, {"next": ""}, {}, notice=text("signed_out", request.ctx.language))
-        set_cookie(reply, SESSION_COOKIE, "", max_age=0)
+        set_cookie(reply, session_cookie, "", max_age=0)
         return reply
 
     @app.get("/language/<code>")
@@ -176,15 +210,15 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         current, new = request.form.get("current") or "", request.form.get("new") or ""
         errors: Dict[str, str] = {}
         language = request.ctx.language
-        if not await asyncio.get_running_loop().run_in_executor(None, accounts.password_is, engine, account.id, current):
-            errors["current"] = text("wrong_current_password", language)
-        elif new != (request.form.get("repeat") or ""):
-            errors["repeat"] = text("passwords_differ", language)
-        else:
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, accounts.set_password, engine, account.id, new)
-            except AccountError as error:
-                errors["new"] = text(error.key, language, **error.values)
+        try:
+            if not await hashed(accounts.confirm_password, engine, account, current):
+                errors["current"] = text("wrong_current_password", language)
+            elif new != (request.form.get("repeat") or ""):
+                errors["repeat"] = text("passwords_differ", language)
+            else:
+                await hashed(accounts.set_password, engine, account.id, new)
+        except AccountError as error:
+            errors["current" if error.key == "wait" else "new"] = text(error.key, language, **error.values)
         if errors:
             return page(request, "password.html", 400, errors=errors, minimum=accounts.MIN_PASSWORD_LENGTH)
         audit.record(engine, account.username, audit.PASSWORD_CHANGED, account.username)
@@ -209,9 +243,8 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
     async def add_account(request: Request) -> HTTPResponse:
         values = {field: (request.form.get(field) or "").strip() for field in ("username", "display_name", "role")}
         try:
-            created = await asyncio.get_running_loop().run_in_executor(
-                None, accounts.create_account, engine, values["username"], values["display_name"], values["role"],
-                request.form.get("password") or "")
+            created = await hashed(accounts.create_account, engine, values["username"], values["display_name"],
+                                   values["role"], request.form.get("password") or "")
         except AccountError as error:
             return accounts_page(request, 400, values,
                                  {error.field or "form": text(error.key, request.ctx.language, **error.values)})
@@ -225,30 +258,35 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         if target is None:
             return page(request, "message.html", 404, message=text("no_such_account", request.ctx.language))
         change = request.form.get("change")
+        if target.id == request.ctx.session.account.id:
+            # One's own role and access are changed by another admin, one's own password on
+            # its page, which asks for the current one.
+            return accounts_page(request, 400, None, {"form": text("own_account", request.ctx.language)})
         try:
             if change == "role":
-                accounts.set_role(engine, account_id, request.form.get("role") or "")
-                done = audit.ROLE_CHANGED
+                role = request.form.get("role") or ""
+                accounts.set_role(engine, account_id, role)
+                done, what = audit.ROLE_CHANGED, f"{target.username}: {role}"
             elif change in ("deactivate", "reactivate"):
                 accounts.set_active(engine, account_id, change == "reactivate")
                 done = audit.DEACTIVATED if change == "deactivate" else audit.REACTIVATED
+                what = target.username
             elif change == "password":
-                await asyncio.get_running_loop().run_in_executor(
-                    None, accounts.set_password, engine, account_id, request.form.get("password") or "")
-                done = audit.PASSWORD_RESET
+                await hashed(accounts.set_password, engine, account_id, request.form.get("password") or "")
+                done, what = audit.PASSWORD_RESET, target.username
             else:
                 return page(request, "message.html", 400, message=text("not_found", request.ctx.language))
         except AccountError as error:
             message = text(error.key, request.ctx.language, **error.values)
             return accounts_page(request, 400, None, {"form": f"{target.display_name} ({target.username}): {message}"})
-        audit.record(engine, request.ctx.session.account.username, done, target.username)
+        audit.record(engine, request.ctx.session.account.username, done, what)
         return _done(done, target.username)
 
     @app.get("/audit")
     @requires(ADMIN)
     async def audit_page(request: Request) -> HTTPResponse:
         try:
-            number = max(1, int(request.args.get("page", "1")))
+            number = min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
         except ValueError:
             number = 1
         entries, older = audit.entries(engine, number)
@@ -262,7 +300,10 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         if not hasattr(request.ctx, "session"):  # failed before the session was read
             request.ctx.language, request.ctx.session = language_of(request.cookies.get(LANGUAGE_COOKIE)), None
         if status >= 500:
-            logger.exception("A console page failed.")
+            # The kind of error and where, not its text: that may hold a form's values.
+            frames = traceback.extract_tb(error.__traceback__)
+            where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+            logger.error(f"A console page failed: {type(error).__name__}{where}")
         key = {404: "not_found", 405: "not_found"}.get(status, "bad_request" if status < 500 else "failed")
         return page(request, "message.html", status, message=text(key, request.ctx.language))
 

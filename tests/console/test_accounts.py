@@ -5,7 +5,9 @@ import sqlalchemy as sa
 
 from assistant.console import accounts, audit
 from assistant.console.accounts import ADMIN, AGENT, LEAD, AccountError, SessionLimits
-from assistant.console.store import metadata, migrate, schema_version
+from assistant.console.store import latest_revision, metadata, migrate, schema_version
+from assistant.tracker_store import open_tracker_store
+from tests.helpers import sqlite_endpoints
 
 PASSWORD = "correct horse battery"
 LIMITS = SessionLimits(idle_seconds=30 * 60, max_seconds=8 * 3600)
@@ -18,9 +20,9 @@ def refused(engine, username, password, now):
 
 
 def test_the_migrations_make_the_tables_the_code_uses_and_run_again_as_a_no_op(engine):
-    assert schema_version(engine) == "0001"
+    assert schema_version(engine) == latest_revision() == "0002"
     migrate(engine)
-    assert schema_version(engine) == "0001"
+    assert schema_version(engine) == latest_revision()
     inspector = sa.inspect(engine)
     for table in metadata.sorted_tables:
         assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}
@@ -140,3 +142,56 @@ def test_the_audit_log_pages_newest_first(engine):
     assert [e.target for e in first] == ["6", "5", "4", "3", "2"] and older
     second, older = audit.entries(engine, 2, page_size=5)
     assert [e.target for e in second] == ["1", "0"] and not older
+
+
+def test_an_unknown_name_is_slowed_exactly_like_a_real_one(engine):
+    accounts.create_account(engine, "anna", "Anna", LEAD, PASSWORD)
+    for name in ("anna", "nobody"):
+        outcomes = [refused(engine, name, "guess", 50_000.0) for _ in range(accounts.FREE_ATTEMPTS + 1)]
+        assert outcomes == ["wrong_credentials"] * accounts.FREE_ATTEMPTS + ["wait"], name
+
+
+def test_parallel_guesses_cannot_share_one_count(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.create_account(engine, "anna", "Anna", LEAD, PASSWORD)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: refused(engine, "anna", "guess", 70_000.0), range(16)))
+    assert outcomes.count("wrong_credentials") == accounts.FREE_ATTEMPTS
+    assert outcomes.count("wait") == 16 - accounts.FREE_ATTEMPTS
+
+
+def test_a_few_typos_an_hour_apart_lock_no_one_out(engine):
+    accounts.create_account(engine, "anna", "Anna", LEAD, PASSWORD)
+    for hour in range(10):
+        assert refused(engine, "anna", "typo", hour * 3700.0) == "wrong_credentials"
+    assert accounts.sign_in(engine, "anna", PASSWORD, now=10 * 3700.0).username == "anna"
+
+
+def test_confirming_ones_password_is_slowed_like_signing_in(engine):
+    anna = accounts.create_account(engine, "anna", "Anna", LEAD, PASSWORD)
+    assert not any(accounts.confirm_password(engine, anna, "guess", now=1.0) for _ in range(accounts.FREE_ATTEMPTS))
+    with pytest.raises(AccountError, match="wait"):
+        accounts.confirm_password(engine, anna, PASSWORD, now=2.0)
+    assert accounts.confirm_password(engine, anna, PASSWORD, now=1000.0)
+
+
+def test_the_audit_retention_must_be_a_whole_number_of_days(monkeypatch):
+    assert audit.retention_days({}) == 365
+    assert audit.retention_days({"CONSOLE_AUDIT_RETENTION_DAYS": "90"}) == 90
+    for bad in ("0", "-5", "a year", "1.5"):
+        with pytest.raises(ValueError, match="CONSOLE_AUDIT_RETENTION_DAYS must be a whole number"):
+            audit.retention_days({"CONSOLE_AUDIT_RETENTION_DAYS": bad})
+
+
+def test_an_upgrade_keeps_the_accounts_made_before_it(tmp_path):
+    engine = open_tracker_store(sqlite_endpoints(tmp_path)).engine
+    migrate(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO console_users (username, display_name, role, password_hash, active, failed_sign_ins,"
+            " blocked_until, created_at) VALUES ('anna', 'Anna', 'admin', :hash, 1, 3, 0, 0)"),
+            {"hash": accounts._hasher.hash(PASSWORD)})
+    migrate(engine)
+    assert schema_version(engine) == latest_revision()
+    assert accounts.sign_in(engine, "anna", PASSWORD).role == ADMIN

@@ -155,3 +155,82 @@ def test_changing_ones_own_password_asks_for_the_current_one_and_signs_out(conso
     assert "Lösenordet är bytt" in changed.text
     assert dag.get(console.url + "/", allow_redirects=False).status_code == 302
     assert console.signed_in("dag", "second-pass-phrase-d").get(console.url + "/").status_code == 200
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/accounts/2", {"change": "deactivate"}),
+    ("/password", {"current": ADMIN_PASSWORD, "new": "x" * 20, "repeat": "x" * 20}),
+    ("/sign-out", {}),
+])
+def test_every_form_needs_the_sessions_own_token(console, path, data):
+    admin = console.signed_in("admin", ADMIN_PASSWORD)
+    other = csrf_token(console.signed_in("admin", ADMIN_PASSWORD).get(console.url + "/").text)
+    for token in (None, other):  # none, or another session's
+        sent = dict(data, **({"csrf_token": token} if token else {}))
+        assert admin.post(console.url + path, data=sent).status_code == 403
+    assert admin.get(console.url + "/accounts").status_code == 200  # still signed in, nothing changed
+    assert "Aga Agent" in admin.get(console.url + "/accounts").text
+
+
+def test_an_admin_cannot_change_their_own_account_from_the_list(console):
+    admin = console.signed_in("admin", ADMIN_PASSWORD)
+    page = admin.get(console.url + "/accounts").text
+    own_id = re.search(r'action="/accounts/(\d+)"[^>]*>\s*<input type="hidden" name="csrf_token" value="[^"]+">\s*'
+                       r'<input type="hidden" name="change" value="role">\s*<label class="visually-hidden" '
+                       r'for="role-\d+">Roll för Ada Admin', page).group(1)
+    for change in ({"change": "role", "role": "agent"}, {"change": "deactivate"},
+                   {"change": "password", "password": "a-new-pass-phrase-x"}):
+        refused = admin.post(f"{console.url}/accounts/{own_id}", data={"csrf_token": csrf_token(page), **change})
+        assert refused.status_code == 400 and "Ditt eget konto ändrar en annan administratör" in refused.text
+    assert "Ada Admin" in admin.get(console.url + "/").text  # still an active admin
+
+
+def test_an_unknown_name_is_answered_as_a_real_one_also_when_slowed(console):
+    admin = console.signed_in("admin", ADMIN_PASSWORD)
+    token = csrf_token(admin.get(console.url + "/accounts").text)
+    admin.post(console.url + "/accounts", data={"csrf_token": token, "username": "real-name", "display_name": "R",
+                                                "role": "agent", "password": "a-real-pass-phrase"})
+    statuses = {}
+    for name in ("real-name", "no-such-name"):
+        guesser = requests.Session()
+        statuses[name] = [sign_in(guesser, console.url, name, f"wrong {i}").status_code for i in range(6)]
+    assert statuses["real-name"] == statuses["no-such-name"] == [400] * 5 + [429]
+
+
+def test_any_page_number_of_the_audit_log_is_answered(console):
+    admin = console.signed_in("admin", ADMIN_PASSWORD)
+    for page in ("999999999999999999999", "-3", "x"):
+        assert admin.get(console.url + "/audit", params={"page": page}).status_code == 200
+
+
+def test_the_session_cookie_is_httponly_and_strict(console):
+    browser = requests.Session()
+    response = sign_in(browser, console.url, "lead", LEAD_PASSWORD)
+    cookies = response.history[0].raw.headers.getlist("Set-Cookie")  # the sign-in's redirect
+    session = next(cookie.lower() for cookie in cookies if cookie.startswith("console_session="))
+    assert "httponly" in session and "samesite=strict" in session and "path=/" in session
+
+
+def test_each_address_may_try_to_sign_in_only_so_often(tmp_path):
+    from assistant.console.store import open_database
+    from tests.helpers import serving_console, sqlite_endpoints
+
+    endpoints = sqlite_endpoints(tmp_path)
+    open_database(endpoints)
+    with serving_console(tmp_path, endpoints, {"CONSOLE_SIGN_INS_PER_MINUTE": "3"}) as url:
+        # Different names, one address: the limit is the address's, whatever the names.
+        statuses = [sign_in(requests.Session(), url, f"name{i}", "wrong").status_code for i in range(4)]
+    assert statuses == [400, 400, 400, 429]
+
+
+def test_the_console_does_not_start_on_an_open_interface_with_plain_http_cookies(tmp_path):
+    import subprocess
+    import sys
+
+    from assistant.paths import ROOT
+    from tests.helpers import sqlite_endpoints
+
+    result = subprocess.run([sys.executable, "-m", "assistant.console", "--endpoints", str(sqlite_endpoints(tmp_path)),
+                             "serve", "--interface", "0.0.0.0", "--port", "1"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and "set CONSOLE_SECURE_COOKIES=true" in result.stderr

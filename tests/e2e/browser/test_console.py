@@ -13,10 +13,13 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def sign_in_by_keyboard(page, url: str, username: str, language: str = "sv") -> None:
+    """From the top of the page: the skip link, the language link, then the form."""
     page.goto(f"{url}/language/{language}?next=/sign-in")
-    page.keyboard.press("Tab")  # the skip link comes first
+    page.keyboard.press("Tab")
     expect(page.locator(".skip")).to_be_focused()
-    page.locator("#username").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#username")).to_be_focused()
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     expect(page.locator("#password")).to_be_focused()
@@ -49,7 +52,19 @@ def test_every_console_page_passes_axe(browser, console, language):
     page.click("form.narrow button[type=submit]")
     expect(page.locator("#username")).to_have_attribute("aria-invalid", "true")
     found["accounts, a form with an error"] = serious_violations(page, f"console accounts error ({language})")
+    page.goto(console.url + "/password")
+    page.fill("#current", "not the password")
+    page.fill("#new", "long-enough-password-1")
+    page.fill("#repeat", "long-enough-password-1")
+    page.click("form.narrow button[type=submit]")
+    expect(page.locator("#current")).to_have_attribute("aria-invalid", "true")
+    found["password, wrong current"] = serious_violations(page, f"console password error ({language})")
     page.context.close()
+    agent = new_page(browser, DESKTOP)
+    sign_in_by_keyboard(agent, console.url, "agent", language)
+    agent.goto(console.url + "/accounts")
+    found["403 for an agent"] = serious_violations(agent, f"console 403 ({language})")
+    agent.context.close()
     assert not {state: v for state, v in found.items() if v}
 
 
@@ -68,9 +83,8 @@ def test_an_admin_adds_an_account_by_keyboard_alone(browser, console):
     page.keyboard.press("Enter")
     expect(page.locator(".error-summary")).to_contain_text("minst 12 tecken")
     expect(page.locator("#display_name")).to_have_value("Kim Keyboard")
-    page.locator(".error-summary a").focus()
-    page.keyboard.press("Enter")  # the error's link leads to its field
-    page.locator("#password").focus()
+    # The field in error has the focus: the correction can be typed at once.
+    expect(page.locator("#password")).to_be_focused()
     page.keyboard.type("keyboard-pass-phrase-2")
     page.keyboard.press("Enter")
     expect(page.locator(".notice")).to_have_text("Kontot kim är skapat.")
