@@ -22,9 +22,17 @@ The patches that do this are in assistant/rasa_patches.py, with the project's ot
 to Rasa; `is_outage` is for the channels.
 """
 import asyncio
+import traceback
 
 TECHNICAL_PROBLEM_RESPONSE = "utter_technical_problem"
 DEFAULT_ACTION_SERVER_TIMEOUT_SECONDS = 10
+
+
+def kind_and_place(error: BaseException) -> str:
+    """What to log of an error that may quote a message, a form or stored data: its type and
+    where it was raised, never its text."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{type(error).__name__} at {frames[-1].filename}:{frames[-1].lineno}" if frames else type(error).__name__
 
 
 def is_outage(error: BaseException) -> bool:

@@ -62,3 +62,14 @@ def test_a_stopped_action_server_ends_in_an_apology():
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/webhook"  # nothing listens there
     [said] = [event for event in run_handoff(url, "sv") if isinstance(event, BotUttered)]
     assert "0771-235 235" in said.text and said.text.startswith("Förlåt, något gick fel hos oss")
+
+
+def test_a_failure_is_logged_by_kind_and_place_never_by_its_text():
+    from assistant.reliability import kind_and_place
+
+    try:
+        raise ValueError("anna@example.se wrote 19850312-4432")
+    except ValueError as error:
+        logged = kind_and_place(error)
+    assert logged.startswith("ValueError at ") and "test_reliability.py:" in logged
+    assert "anna" not in logged and "4432" not in logged

@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import time
-import traceback
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from assistant.channels.rate_limit import RateLimiter
 from assistant.language import (
     LANGUAGE_ENTITY, SUPPORTED_LANGUAGES, detect_language, page_language, reply_language, supported)
 from assistant.privacy import looks_like_personal_data, mask_personal_data
-from assistant.reliability import is_outage
+from assistant.reliability import is_outage, kind_and_place
 
 logger = logging.getLogger(__name__)
 
@@ -262,14 +261,10 @@ def failure(error: Exception, message: Optional[IncomingMessage]) -> Refusal:
     Logged without the message, which may hold personal data."""
     # Not the store's language: the store may be what failed.
     language = reply_language(message.text, None, message.page_language) if message else None
-    # The kind of error and where it was raised, never its text: that may quote the message or
-    # the stored conversation.
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     if is_outage(error):
-        logger.error(f"A service the assistant needs is out of reach: {type(error).__name__}{where}")
+        logger.error(f"A service the assistant needs is out of reach: {kind_and_place(error)}")
         return Refusal(UNAVAILABLE, reply(UNAVAILABLE, language), RETRY_AFTER_SECONDS)
-    logger.error(f"Answering a message failed: {type(error).__name__}{where}")
+    logger.error(f"Answering a message failed: {kind_and_place(error)}")
     return Refusal(FAILED, reply(FAILED, language))
 
 

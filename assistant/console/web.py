@@ -13,7 +13,6 @@ import logging
 import os
 import secrets
 import time
-import traceback
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
@@ -25,10 +24,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from assistant.channels.rate_limit import RateLimiter
 from assistant.console import accounts, audit
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
-from assistant.channels.rate_limit import RateLimiter
 from assistant.console.texts import TEXTS, language_of, text
+from assistant.reliability import kind_and_place
 
 logger = logging.getLogger(__name__)
 
@@ -300,10 +300,7 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         if not hasattr(request.ctx, "session"):  # failed before the session was read
             request.ctx.language, request.ctx.session = language_of(request.cookies.get(LANGUAGE_COOKIE)), None
         if status >= 500:
-            # The kind of error and where, not its text: that may hold a form's values.
-            frames = traceback.extract_tb(error.__traceback__)
-            where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-            logger.error(f"A console page failed: {type(error).__name__}{where}")
+            logger.error(f"A console page failed: {kind_and_place(error)}")  # not a form's values
         key = {404: "not_found", 405: "not_found"}.get(status, "bad_request" if status < 500 else "failed")
         return page(request, "message.html", status, message=text(key, request.ctx.language))
 
