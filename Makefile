@@ -50,6 +50,8 @@ help:
 	@echo "             QUICK=1: a check of the harness on the trained model, in seconds)"
 	@echo "make bench PROFILE=scaled  the same load on one worker, two workers and two"
 	@echo "             instances of the scaled profile: bench/SCALED.md (about 10 minutes)"
+	@echo "make bench PROFILE=console  the staff console's pages over 100,000 conversations"
+	@echo "             in PostgreSQL: bench/CONSOLE.md (about 10 minutes)"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -126,7 +128,9 @@ inbox-import: $(BIN)/.installed
 	$(BIN)/python -m assistant.review.inbox import "$(FILE)"
 
 bench: $(MODEL)
-ifeq ($(PROFILE),scaled)
+ifeq ($(PROFILE),console)
+	$(BIN)/python -m bench.console $(if $(QUICK),--conversations 300 --repeats 3 --out reports/bench/CONSOLE.md)
+else ifeq ($(PROFILE),scaled)
 	$(BIN)/python -m bench.scaled $(if $(QUICK),--quick --out reports/bench/SCALED.md)
 else
 	$(BIN)/python -m bench $(if $(QUICK),--quick --out reports/bench/RESULTS.md)

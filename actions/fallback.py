@@ -49,8 +49,9 @@ class ActionAskRephraseOrHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        handed_off: List[Dict[Text, Any]] = []
         if consecutive_misunderstood_turns(tracker.events) % 2 == 0:
-            hand_off(dispatcher, INTRO_NOT_UNDERSTOOD)
+            handed_off = hand_off(dispatcher, INTRO_NOT_UNDERSTOOD, tracker)
         else:
             language = tracker.get_slot(LANGUAGE_ENTITY)
             topics = likely_topics(tracker.latest_message)
@@ -60,4 +61,4 @@ class ActionAskRephraseOrHandoff(Action):
         # Like Rasa's own default fallback: the dialogue carries on as if the message that
         # was not understood never came, so a flow in progress is not lost and the next
         # prediction is to listen. The events stay in the tracker, which the count reads.
-        return [UserUtteranceReverted()]
+        return [UserUtteranceReverted()] + handed_off

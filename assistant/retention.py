@@ -3,7 +3,8 @@
 Conversations are kept (with personal data masked) so that support leads can review them;
 after RETENTION_DAYS without a new message they are deleted whole. The staff console's own
 records go by the same job: audit-log entries after CONSOLE_AUDIT_RETENTION_DAYS (365), expired
-sign-in sessions at once. `make run` runs this at every start; a server that runs for weeks
+sign-in sessions at once, the console's index rows and queued corrections of deleted
+conversations with them. `make run` runs this at every start; a server that runs for weeks
 should run it daily (cron, a systemd timer):
 
     python -m assistant.retention [--endpoints endpoints.yml] [--days 30]
@@ -51,14 +52,16 @@ def main() -> None:
 
 
 def delete_old_console_records(engine) -> None:
-    from assistant.console import accounts, audit
+    from assistant.console import accounts, audit, conversations
     from assistant.console.store import migrate
 
     migrate(engine)  # the console may not have started yet on this database
     days = audit.retention_days()
     entries = audit.delete_older_than(engine, days)
     sessions = accounts.delete_expired_sessions(engine, accounts.SessionLimits.from_environment())
-    print(f"Deleted {entries} audit-log entries older than {days} days and {sessions} expired console sessions.")
+    indexed = conversations.delete_without_events(engine)
+    print(f"Deleted {entries} audit-log entries older than {days} days, {sessions} expired console sessions "
+          f"and the console's copies of {indexed} deleted conversations.")
 
 
 if __name__ == "__main__":

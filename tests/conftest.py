@@ -1,6 +1,7 @@
 """Shared test fixtures: the trained model, the NLU data, and a summary of figures."""
 import asyncio
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -90,7 +91,7 @@ def console(tmp_path_factory):
     lead and a support agent (passwords: tests.helpers.CONSOLE_PASSWORDS)."""
     from assistant.console import accounts
     from assistant.console.store import open_database
-    from tests.helpers import CONSOLE_PASSWORDS, Console, serving_console, sqlite_endpoints
+    from tests.helpers import CONSOLE_PASSWORDS, Console, seed_conversations, serving_console, sqlite_endpoints
 
     folder = tmp_path_factory.mktemp("console")
     endpoints = sqlite_endpoints(folder)
@@ -98,9 +99,13 @@ def console(tmp_path_factory):
     for username, name, role in (("admin", "Ada Admin", accounts.ADMIN), ("lead", "Lea Lead", accounts.LEAD),
                                  ("agent", "Aga Agent", accounts.AGENT)):
         accounts.create_account(engine, username, name, role, CONSOLE_PASSWORDS[username])
+    seed_conversations(endpoints)
+    # Approved corrections are written into a copy of data/.
+    shutil.copytree(paths.ROOT / "data", folder / "data")
     # Every test signs in from 127.0.0.1: the limit per address is tested on a console of its own.
-    with serving_console(folder, endpoints, {"CONSOLE_SIGN_INS_PER_MINUTE": "10000"}) as url:
-        yield Console(url, endpoints)
+    with serving_console(folder, endpoints, {"CONSOLE_SIGN_INS_PER_MINUTE": "10000", "CONSOLE_INDEX_SECONDS": "0.5",
+                                             "CONSOLE_TRAINING_DATA": str(folder / "data" / "nlu")}) as url:
+        yield Console(url, endpoints, folder / "data" / "nlu")
 
 
 @pytest.fixture(scope="session")

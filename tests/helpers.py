@@ -78,6 +78,8 @@ def require_services(services: Dict[str, Any]) -> None:
 # ----- replies
 
 PHONE = "0771-235 235"
+# A handoff reference (actions/handoff.py) as the assistant writes it.
+HANDOFF_REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
 HANDOFF_MENU = {
     "sv": ["knappval 1 till Kontaktcenter", "knappval 7 till teknisk support", "Ring oss"],
     "en": ["Choose 1 for Kontaktcenter", "choose 7 for technical support", "Ring oss"],
@@ -208,10 +210,49 @@ def serving_console(folder: Path, endpoints: Path, settings: Optional[Dict[str, 
         process.stop()
 
 
+def store_conversation(endpoints: Path, sender: str, events: List[Dict]) -> None:
+    """Keep a conversation (events as dicts, tests/stored_events.py) in the tracker store of
+    `endpoints`, as the Rasa server keeps it."""
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from assistant.tracker_store import open_tracker_store
+
+    store = open_tracker_store(endpoints)
+    tracker = DialogueStateTracker.from_events(sender, [Event.from_parameters(e) for e in events])
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()
+
+
+# The conversations the console's tests find (tests/stored_events.py): their senders and what
+# the tests look for in them.
+SEEDED_REFERENCE = "K7QF-4MXA"
+SEEDED_FALLBACK_TEXT = "my application page is totally frozen"
+
+
+def seed_conversations(endpoints: Path) -> None:
+    """Three conversations of the last days: a Swedish one handed off with SEEDED_REFERENCE, an
+    English one with a fallback, an unsure Swedish one."""
+    import time
+
+    from tests import stored_events as ev
+
+    now = time.time()
+    store_conversation(endpoints, "handed-off", ev.handed_off_with_reference(SEEDED_REFERENCE, at=now - 3600))
+    store_conversation(endpoints, "english-fallback", [
+        ev.user(SEEDED_FALLBACK_TEXT, "nlu_fallback", 0.3, "en", at=now - 7200),
+        ev.action("action_ask_rephrase_or_handoff"), ev.rewind(),
+        ev.user("How do I clear cookies?", "faq", 0.97, "en", faq_key="faq/clear_cookies", at=now - 7100),
+    ])
+    store_conversation(endpoints, "unsure", [ev.user("kortet funkar typ inte", "card_payment_failed", 0.55,
+                                                     at=now - 10 * 24 * 3600)])
+
+
 @dataclass
 class Console:
     url: str
     endpoints: Path
+    training_data: Optional[Path] = None
 
     def signed_in(self, username: str, password: str) -> requests.Session:
         browser = requests.Session()

@@ -34,3 +34,20 @@ def handoff():
     """What action_handoff_to_support (or the fallback, the second time) leaves behind."""
     return [{"event": "action", "name": "action_handoff_to_support"},
             {"event": "bot", "text": "Ring ...", "metadata": {"utter_action": "utter_handoff_to_support"}}]
+
+
+def bot(text, utter_action, buttons=()):
+    return {"event": "bot", "text": text, "metadata": {"utter_action": utter_action},
+            "data": {"buttons": [{"title": b, "payload": b} for b in buttons]}}
+
+
+def handed_off_with_reference(reference, language="sv", at=None):
+    """A user who gets no email, tries the advice, answers no and is handed off with a
+    reference; she wrote her email address, which the edge masked (and so does the console)."""
+    return [
+        user("jag får inget mejl till anna.andersson@example.com", "no_email", 0.93, language, at=at),
+        bot("Titta i skräpposten.", "utter_no_email_check_spam"),
+        action("utter_ask_did_it_help"),
+        bot("Hjälpte det?", "utter_ask_did_it_help", buttons=("Ja", "Nej")),
+        user("/deny", "deny", 1.0, language, at=at),
+    ] + handoff() + [slot("handoff_reference", reference)]

@@ -47,3 +47,21 @@ def test_the_scaled_benchmark_runs_every_layout_and_writes_its_report(model_path
     for name in ("scaled: 1 instance x 2 workers", "scaled: 2 instances x 1 worker"):
         cpu = layouts[name]["load"][0]["worker_cpu_seconds"]
         assert len(cpu) == 2 and min(cpu) > 0, (name, cpu)
+
+
+def test_the_console_benchmark_seeds_indexes_and_times_every_page(tmp_path):
+    from tests.conftest import SERVICES
+    from tests.helpers import require_services
+
+    require_services(SERVICES)
+    report = tmp_path / "CONSOLE.md"
+    finished = subprocess.run([sys.executable, "-m", "bench.console", "--conversations", "300", "--repeats", "2",
+                               "--out", str(report)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-3000:]
+
+    results = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    assert results["conversations"] == 300 and results["events"] > 300
+    pages = {page["page"]: page for page in results["pages"]}
+    assert all(page["status"] == 200 for page in pages.values()), pages
+    assert any(name.startswith("transcript") for name in pages) and "handoff look-up by reference (agent)" in pages
+    assert "| list: ended in a handoff |" in report.read_text(encoding="utf-8")

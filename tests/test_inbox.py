@@ -134,3 +134,25 @@ def test_a_corrected_formula_like_message_is_imported_as_its_text(tmp_path):
 
     assert [(intent, text) for _, intent, text in result.added] == [("no_sms_code", "-jag får ingen kod alls på mobilen")]
     assert "- -jag får ingen kod alls på mobilen" in (data / "nlu" / "sv" / "no_sms_code.yml").read_text(encoding="utf-8")
+
+
+def test_a_sentence_is_learnt_as_one_intent_only_and_annotations_are_not_written(tmp_path):
+    from assistant.review.inbox import add_examples
+    from assistant.review.training_data import examples_by_intent
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    existing = examples_by_intent(data / "nlu" / "en")["faq/time_limit_per_page"][1][0]
+    rows = [{"language": "en", "text": existing, "correct_intent": "faq/form_navigation_buttons"},
+            {"language": "en", "text": "my [code](language) never comes", "correct_intent": "no_sms_code"},
+            {"language": "en", "text": "the code never ever comes", "correct_intent": "no_sms_code"},
+            {"language": "en", "text": "The code  never EVER comes", "correct_intent": "no_email"}]
+    before = (data / "nlu" / "en" / "faq_application.yml").read_text(encoding="utf-8")
+
+    result = add_examples(rows, data / "nlu", ROOT / "tests" / "nlu", validate=False)
+
+    assert [text for _, _, text in result.added] == ["the code never ever comes"]
+    assert result.skipped_rows == {0: "already_trained", 1: "annotation", 3: "already_trained"}
+    assert "already a training example of faq/time_limit_per_page" in result.skipped[0]
+    assert examples_by_intent(data / "nlu" / "en")["faq/form_navigation_buttons"][1].count(existing) == 0
+    assert (data / "nlu" / "en" / "faq_application.yml").read_text(encoding="utf-8") == before

@@ -24,6 +24,7 @@ def serve(args: argparse.Namespace) -> int:
     from assistant.console import audit
     from assistant.console.store import open_database
     from assistant.console.web import create_app
+    from assistant.paths import TRAINING_DATA
 
     secure = os.environ.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes")
     if args.interface not in LOOPBACK and not secure:
@@ -37,7 +38,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Cannot start the staff console: {error}", file=sys.stderr)
         return 2
     engine = open_database(args.endpoints)
-    app = create_app(engine, secure_cookies=secure)
+    # Another copy of data/nlu (tests, a staging server) to write approved corrections into.
+    data_dir = Path(os.environ.get("CONSOLE_TRAINING_DATA") or TRAINING_DATA)
+    app = create_app(engine, secure_cookies=secure, data_dir=data_dir)
     print(f"Staff console on http://{args.interface}:{args.port}/", flush=True)
     app.run(host=args.interface, port=args.port, access_log=False, workers=1)
     return 0

@@ -20,6 +20,11 @@ ACCOUNT_CREATED, ROLE_CHANGED = "account_created", "role_changed"
 DEACTIVATED, REACTIVATED, PASSWORD_RESET, PASSWORD_CHANGED = (
     "deactivated", "reactivated", "password_reset", "password_changed")
 AUDIT_LOG_READ = "audit_log_read"
+CONVERSATION_VIEWED, CONVERSATION_REVIEWED, CORRECTION_QUEUED = (
+    "conversation_viewed", "conversation_reviewed", "correction_queued")
+CORRECTIONS_APPROVED, CORRECTIONS_DISCARDED = "corrections_approved", "corrections_discarded"
+HANDOFF_LOOKED_UP, HANDOFF_NOT_FOUND = "handoff_looked_up", "handoff_not_found"
+CONVERSATIONS_LISTED, CORRECTIONS_READ = "conversations_listed", "corrections_read"
 
 
 @dataclass(frozen=True)

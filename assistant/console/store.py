@@ -95,3 +95,75 @@ def open_database(endpoints: Optional[Path] = None) -> Engine:
                          "it keeps its own tables beside the conversations.")
     migrate(engine)
     return engine
+
+
+# The conversation index (migration 0003): written by assistant/console/conversations.py only.
+conversations = sa.Table(
+    "console_conversations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False, index=True),
+    sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Column("handoff", sa.Boolean, nullable=False),
+    sa.Column("fallback", sa.Boolean, nullable=False),
+    sa.Column("unhelpful", sa.Boolean, nullable=False),
+    sa.Column("low_confidence", sa.Boolean, nullable=False),
+    sa.Column("search_text", sa.Text, nullable=False),
+    sa.Column("handoff_reference", sa.String(16), nullable=True, index=True),
+    sa.Column("reviewed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reviewed_by", sa.String(64), nullable=True),
+    sa.Column("tags", sa.String(300), nullable=False, server_default=""),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+
+messages = sa.Table(
+    "console_messages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, sa.ForeignKey("console_conversations.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("intent", sa.String(255), nullable=False),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("not_understood", sa.Boolean, nullable=False),
+    sa.Column("is_button", sa.Boolean, nullable=False),
+    sa.Column("feedback", sa.String(3), nullable=True),
+)
+
+index_state = sa.Table(
+    "console_index_state", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+
+corrections = sa.Table(
+    "console_corrections", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, sa.ForeignKey("console_conversations.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("event_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("intent", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    sa.Column("decided_at", sa.Float, nullable=True),
+    sa.Column("outcome", sa.String(300), nullable=False, server_default=""),
+)
+
+# Rasa's own table of the SQL tracker store: one row per event, its JSON in `data`.
+events = sa.Table(
+    "events", sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255)),
+    sa.Column("type_name", sa.String(255)),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("data", sa.Text),
+)

@@ -25,9 +25,10 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.console import accounts, audit
+from assistant.console import accounts, audit, conversations, handoff_pages, review_pages
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
 from assistant.console.texts import TEXTS, language_of, text
+from assistant.paths import HELD_OUT, MODEL, TRAINING_DATA
 from assistant.reliability import kind_and_place
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,19 @@ SIGN_INS_PER_MINUTE = 20  # per address; CONSOLE_SIGN_INS_PER_MINUTE
 # Forms are short; nothing a person types into them comes near this.
 MAX_REQUEST_BYTES = 16 * 1024
 MAX_PAGE = 100_000
+# How often new conversations are read into the console's index (CONSOLE_INDEX_SECONDS).
+INDEX_SECONDS = 5.0
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
 
 
 def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_cookies: bool = False,
-               name: str = "staff_console") -> Sanic:
+               name: str = "staff_console", data_dir: Path = TRAINING_DATA, held_out_dir: Path = HELD_OUT,
+               model: Path = MODEL, index_seconds: Optional[float] = None) -> Sanic:
+    """The console on `engine`; corrections are written into `data_dir` (data/nlu), checked
+    against `held_out_dir`; `model` tells which of them a trained model has."""
     limits = limits or SessionLimits.from_environment()
+    index_seconds = float(os.environ.get("CONSOLE_INDEX_SECONDS", INDEX_SECONDS)) if index_seconds is None else index_seconds
     # Over HTTPS the "__Host-" prefix keeps the cookies to this host and path, set by it only.
     prefix = "__Host-" if secure_cookies else ""
     session_cookie, sign_in_cookie = f"{prefix}console_session", f"{prefix}console_sign_in"
@@ -293,6 +300,21 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         if number == 1:
             audit.record(engine, request.ctx.session.account.username, audit.AUDIT_LOG_READ)
         return page(request, "audit.html", entries=entries, number=number, older=older)
+
+    review_pages.register(app, engine, page, requires, data_dir, held_out_dir, model)
+    handoff_pages.register(app, engine, page, requires)
+
+    async def keep_index_current() -> None:
+        while True:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, conversations.catch_up, engine)
+            except Exception as error:  # the next round tries again; the pages show what is indexed
+                logger.error(f"Indexing conversations failed: {kind_and_place(error)}")
+            await asyncio.sleep(index_seconds)
+
+    @app.after_server_start
+    async def start_indexing(app: Sanic, _) -> None:
+        app.add_task(keep_index_current())
 
     @app.exception(Exception)
     async def failure(request: Request, error: Exception) -> HTTPResponse:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from actions.handoff import HANDOFF_REFERENCE_SLOT
 from assistant.language import language_after
 from assistant.tracker_store import open_tracker_store
 
@@ -13,6 +14,8 @@ FALLBACK_ACTION = "action_ask_rephrase_or_handoff"
 # misunderstanding in a row (which action_ask_rephrase_or_handoff hands off itself).
 HANDOFF_RESPONSE = "utter_handoff_to_support"
 ASK_DID_IT_HELP = "utter_ask_did_it_help"
+# Under this intent confidence a message the assistant answered is worth a look.
+LOW_CONFIDENCE = 0.8
 
 
 def stored_conversations(endpoints: Path) -> Iterator[Tuple[str, List[Dict]]]:
@@ -62,6 +65,7 @@ class Message:
     predicted: str  # what it was taken for (faq/<topic>); behind a fallback, the best guess
     confidence: float
     not_understood: bool = False  # an NLU fallback, or the fallback action answered it
+    position: int = -1  # the index of its event in the conversation's events
 
     @property
     def is_button(self) -> bool:
@@ -80,6 +84,7 @@ class Conversation:
     handoff: bool = False
     # (the message whose answer "Did that help?" asked about, whether the user said yes)
     feedback: List[Tuple[Message, bool]] = field(default_factory=list)
+    handoff_reference: Optional[str] = None  # given with the handoff (actions/handoff.py)
 
 
 _ANSWERS = ("affirm", "deny")
@@ -94,13 +99,15 @@ def read_conversation(sender: str, events: List[Dict]) -> Conversation:
     latest_question: Optional[Message] = None  # the latest message that was not a yes or no
     before_message = (None, None)
 
-    for event in events:
+    for position, event in enumerate(events):
         kind = event.get("event")
         if kind == "rewind":
             # The fallback took the message back: the dialogue goes on as before it.
             last_action, latest_question = before_message
         elif kind == "slot" and event.get("name") == "language":
             conversation.language = event.get("value") or conversation.language
+        elif kind == "slot" and event.get("name") == HANDOFF_REFERENCE_SLOT and event.get("value"):
+            conversation.handoff_reference = str(event["value"])
         elif kind == "bot" and (event.get("metadata") or {}).get("utter_action") == HANDOFF_RESPONSE:
             conversation.handoff = True
         elif kind == "action":
@@ -120,7 +127,7 @@ def read_conversation(sender: str, events: List[Dict]) -> Conversation:
                 timestamp=event.get("timestamp") or 0.0,
                 language=message_language(parse_data, conversation.language),
                 intent=intent, predicted=predicted, confidence=confidence,
-                not_understood=intent == FALLBACK_INTENT,
+                not_understood=intent == FALLBACK_INTENT, position=position,
             )
             conversation.messages.append(message)
             if last_action == ASK_DID_IT_HELP and asked_about is not None and intent in _ANSWERS:

@@ -19,6 +19,7 @@ skipped and reported. Then it runs `rasa data validate` and takes the change bac
 import argparse
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,12 +31,11 @@ from assistant.deployment import endpoints_file
 from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_by_intent
 from assistant.language import SUPPORTED_LANGUAGES
 from assistant.paths import CONFIG, DOMAIN, HELD_OUT, REPORTS, ROOT, TRAINING_DATA
-from assistant.review.conversations import read_conversation, stored_conversations
+from assistant.review.conversations import LOW_CONFIDENCE, read_conversation, stored_conversations
 from assistant.review.spreadsheet import read_rows, write_rows
 
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
            "reasons", "correct_intent"]
-LOW_CONFIDENCE = 0.8
 
 
 @dataclass
@@ -100,10 +100,17 @@ class ImportRefused(ValueError):
     """The file cannot be imported; nothing was written."""
 
 
+# Why a row was not added though nothing was wrong with it.
+ALREADY_TRAINED, HELD_OUT_SENTENCE, ANNOTATION = "already_trained", "held_out", "annotation"
+# Rasa reads "[text](entity)" and "[text]{...}" in an example as an entity annotation.
+_ANNOTATION = re.compile(r"\][({]")
+
+
 @dataclass
 class ImportResult:
     added: List[Tuple[str, str, str]]  # (file, intent, text)
     skipped: List[str]  # why each skipped row was skipped
+    skipped_rows: Dict[int, str] = field(default_factory=dict)  # index of the row -> ALREADY_TRAINED or HELD_OUT_SENTENCE
 
 
 def _normal(text: str) -> str:
@@ -121,13 +128,16 @@ def read_corrections(path: Path) -> List[Dict[str, str]]:
 def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) -> Tuple[Dict[Path, List[Tuple[str, str]]], ImportResult]:
     """What to add where; raises ImportRefused listing every bad row if any is bad."""
     errors, skipped = [], []
+    skipped_rows: Dict[int, str] = {}
     additions: Dict[Path, List[Tuple[str, str]]] = {}
     known = {lang: examples_by_intent(data_dir / lang) for lang in SUPPORTED_LANGUAGES}
     held_out = {
         lang: {_normal(t) for _, (_, texts) in examples_by_intent(held_out_dir / lang).items() for t in texts}
         for lang in SUPPORTED_LANGUAGES
     }
-    seen = set()
+    # Every example of a language, whatever its intent: a sentence is learnt as one intent only.
+    trained = {lang: {_normal(t): intent for intent, (_, texts) in known[lang].items() for t in texts}
+               for lang in SUPPORTED_LANGUAGES}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         intent = (row.get("correct_intent") or "").strip()
         if not intent:
@@ -144,20 +154,26 @@ def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) 
             names = ", ".join(sorted(known[language]))
             errors.append(f"row {number}: unknown intent {intent!r}; known intents: {names}")
             continue
-        path, examples = known[language][intent]
-        key = (language, _normal(text))
-        if _normal(text) in {_normal(e) for e in examples} or key in seen:
-            skipped.append(f"row {number}: {text!r} is already a training example of {language}")
+        path, _ = known[language][intent]
+        already = trained[language].get(_normal(text))
+        if already:
+            skipped.append(f"row {number}: {text!r} is already a training example of {already} ({language})")
+            skipped_rows[number - 2] = ALREADY_TRAINED
             continue
         if _normal(text) in held_out[language]:
             skipped.append(f"row {number}: {text!r} is a held-out test sentence; it stays out of training")
+            skipped_rows[number - 2] = HELD_OUT_SENTENCE
             continue
-        seen.add(key)
+        if _ANNOTATION.search(text):
+            skipped.append(f"row {number}: {text!r} would be read as an entity annotation; add it by hand")
+            skipped_rows[number - 2] = ANNOTATION
+            continue
+        trained[language][_normal(text)] = intent
         additions.setdefault(path, []).append((intent, text))
     if errors:
         raise ImportRefused("Nothing was imported:\n  " + "\n  ".join(errors))
     added = [(_shown(path), intent, text) for path, items in additions.items() for intent, text in items]
-    return additions, ImportResult(added=added, skipped=skipped)
+    return additions, ImportResult(added=added, skipped=skipped, skipped_rows=skipped_rows)
 
 
 def _shown(path: Path) -> str:
@@ -186,7 +202,14 @@ def _with_examples(content: str, items: List[Tuple[str, str]]) -> str:
 
 
 def import_corrections(path: Path, data_dir: Path, held_out_dir: Path, validate: bool = True) -> ImportResult:
-    additions, result = plan_import(read_corrections(path), data_dir, held_out_dir)
+    return add_examples(read_corrections(path), data_dir, held_out_dir, validate)
+
+
+def add_examples(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path, validate: bool = True) -> ImportResult:
+    """Add each row (language, text, correct_intent) to the training data file of its intent:
+    the CSV import's and the staff console's one way into the training data. Nothing is
+    written if a row is wrong or `rasa data validate` fails afterwards (ImportRefused)."""
+    additions, result = plan_import(rows, data_dir, held_out_dir)
     originals = {file: file.read_text(encoding="utf-8") for file in additions}
     for file, items in additions.items():
         file.write_text(_with_examples(originals[file], items), encoding="utf-8")

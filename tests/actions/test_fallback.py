@@ -8,7 +8,7 @@ from actions.fallback import ActionAskRephraseOrHandoff, consecutive_misundersto
 from tests.actions.conftest import build_tracker, sent_responses
 
 REPHRASE = ["utter_ask_rephrase"]
-HANDOFF = ["utter_handoff_intro_not_understood", "utter_handoff_to_support"]
+HANDOFF = ["utter_handoff_intro_not_understood", "utter_handoff_to_support", "utter_handoff_reference"]
 NOT_UNDERSTOOD = [("intent", "nlu_fallback")]
 ANSWERED_BY_FALLBACK = [("action", "action_ask_rephrase_or_handoff"), ("event", "rewind")]
 
@@ -16,8 +16,10 @@ ANSWERED_BY_FALLBACK = [("action", "action_ask_rephrase_or_handoff"), ("event", 
 def responses_for(steps, dispatcher):
     tracker = build_tracker(steps)
     events = asyncio.run(ActionAskRephraseOrHandoff().run(dispatcher, tracker, domain={}))
-    # The misunderstood message is taken back, so a flow in progress resumes after it.
-    assert events == [UserUtteranceReverted()]
+    # The misunderstood message is taken back, so a flow in progress resumes after it; a
+    # handoff keeps its reference in the conversation.
+    assert events[0] == UserUtteranceReverted()
+    assert [e["name"] for e in events[1:]] == (["handoff_reference"] if "utter_handoff_reference" in sent_responses(dispatcher) else [])
     return sent_responses(dispatcher)
 
 

@@ -12,17 +12,25 @@ from tests.helpers import postgres_endpoints, sqlite_endpoints
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
+def database(request, tmp_path):
+    """(the endpoints file of its tracker store, the console's engine on it)"""
     if request.param == "sqlite":
-        yield open_database(sqlite_endpoints(tmp_path))
+        endpoints = sqlite_endpoints(tmp_path)
+        yield endpoints, open_database(endpoints)
         return
     host, port = SERVICES["postgres"]
     if not reachable(host, port):
         pytest.skip(f"PostgreSQL is not reachable at {host}:{port} (POSTGRES_HOST/_PORT)")
     database = "console_" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
-    engine = open_database(postgres_endpoints(tmp_path, SERVICES["postgres"], database))
+    endpoints = postgres_endpoints(tmp_path, SERVICES["postgres"], database)
+    engine = open_database(endpoints)
     try:
-        yield engine
+        yield endpoints, engine
     finally:
         engine.dispose()
         drop_database(host, port, database)
+
+
+@pytest.fixture
+def engine(database):
+    return database[1]

@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from tests.conftest import COVERAGE_MAP, response_variation
-from tests.helpers import PHONE, assert_handoff, assert_in_language, joined, texts
+from tests.helpers import HANDOFF_REFERENCE, PHONE, assert_handoff, assert_in_language, joined, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +74,21 @@ def test_asking_for_a_person_hands_off_at_once(bot, sender):
     assert_in_language(replies, "en")
     assert_handoff(replies, "en")
     assert "email address and the phone number you used for your account" in joined(replies)
+
+
+@pytest.mark.parametrize("language, ask, give", [
+    ("sv", "Jag vill prata med en människa", "Uppge referensen {} när du ringer"),
+    ("en", "I want to talk to a real human please", "When you call, give the reference {}:"),
+])
+def test_a_handoff_gives_a_reference_to_read_out_and_the_same_one_again(bot, sender, language, ask, give):
+    replies = bot.say(sender, ask)
+    reference = HANDOFF_REFERENCE.search(texts(replies)[-1]).group(0)
+    assert give.format(reference) in texts(replies)[-1]
+    assert texts(replies)[-2].startswith(("Ring Migrationsverkets", "Call Migrationsverket's"))
+    # Asked again in the same conversation: the same reference, not a second one.
+    assert HANDOFF_REFERENCE.search(texts(bot.say(sender, ask))[-1]).group(0) == reference
+    # Another conversation gets another.
+    assert HANDOFF_REFERENCE.search(texts(bot.say(sender + "-other", ask))[-1]).group(0) != reference
 
 
 def test_english_is_kept_for_short_ambiguous_messages(bot, sender):

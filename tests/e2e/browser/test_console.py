@@ -7,25 +7,9 @@ from playwright.sync_api import expect
 from tests.conftest import ROOT
 from tests.e2e.browser.axe import new_page, serious_violations
 from tests.e2e.browser.conftest import DESKTOP
-from tests.helpers import CONSOLE_PASSWORDS
+from tests.e2e.browser.keyboard import sign_in_by_keyboard, sign_out_by_keyboard, tab_to
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-def sign_in_by_keyboard(page, url: str, username: str, language: str = "sv") -> None:
-    """From the top of the page: the skip link, the language link, then the form."""
-    page.goto(f"{url}/language/{language}?next=/sign-in")
-    page.keyboard.press("Tab")
-    expect(page.locator(".skip")).to_be_focused()
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    expect(page.locator("#username")).to_be_focused()
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    expect(page.locator("#password")).to_be_focused()
-    page.keyboard.type(CONSOLE_PASSWORDS[username])
-    page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Start" if language == "sv" else "Home")
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
@@ -72,7 +56,7 @@ def test_an_admin_adds_an_account_by_keyboard_alone(browser, console):
     page = new_page(browser, DESKTOP)
     sign_in_by_keyboard(page, console.url, "admin")
     page.goto(console.url + "/accounts")
-    page.locator("#username").focus()
+    tab_to(page, page.locator("#username"))
     page.keyboard.type("kim")
     page.keyboard.press("Tab")
     page.keyboard.type("Kim Keyboard")
@@ -90,9 +74,7 @@ def test_an_admin_adds_an_account_by_keyboard_alone(browser, console):
     expect(page.locator(".notice")).to_have_text("Kontot kim är skapat.")
     expect(page.locator("tbody th", has_text="kim")).to_be_visible()
     # Signing out is a button in the header, reachable by keyboard.
-    page.locator(".sign-out button").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator(".notice")).to_have_text("Du är utloggad.")
+    sign_out_by_keyboard(page)
     page.goto(console.url + "/accounts")
     expect(page).to_have_url(f"{console.url}/sign-in?next=/accounts")
     page.context.close()

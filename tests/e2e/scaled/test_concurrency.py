@@ -8,6 +8,7 @@ import pytest
 
 from bench.conversations import Script, scripts
 from tests.conftest import ROOT
+from tests.helpers import HANDOFF_REFERENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -15,8 +16,10 @@ SCRIPTS = scripts(ROOT / "tests" / "stories")
 
 
 def answer(replies: List[Dict]) -> List[Tuple[str, Tuple[str, ...]]]:
-    """What the user sees of a reply: each message's text and its buttons."""
-    return [(r.get("text", ""), tuple(b["payload"] for b in r.get("buttons") or [])) for r in replies]
+    """What the user sees of a reply: each message's text and its buttons; a handoff
+    reference, drawn at random in each conversation, as a placeholder."""
+    return [(HANDOFF_REFERENCE.sub("<reference>", r.get("text", "")), tuple(b["payload"] for b in r.get("buttons") or []))
+            for r in replies]
 
 
 def talk(say, script: Script) -> List[list]:

@@ -1,0 +1,76 @@
+"""The support agent's page: the conversation behind a handoff reference read out on the phone.
+
+Every look-up is counted against the account (CONSOLE_LOOKUPS_PER_MINUTE, 10, and
+CONSOLE_LOOKUPS_PER_DAY, 200) before the database is asked, and written to the audit log, found
+or not: with 24**8 possible references, guessing one at that pace is hopeless, and trying shows.
+"""
+import asyncio
+import logging
+import os
+from typing import Callable
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
+
+from actions.handoff import normal_reference, references_enabled
+from assistant.channels.rate_limit import RateLimiter
+from assistant.console import audit, conversations
+from assistant.console.accounts import AGENT, LEAD
+from assistant.console.review_pages import title
+from assistant.console.texts import text
+from assistant.reliability import kind_and_place
+
+logger = logging.getLogger(__name__)
+
+LOOKUPS_PER_MINUTE, LOOKUPS_PER_DAY = 10, 200
+
+
+def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requires: Callable) -> None:
+    limits = [RateLimiter(per_sender=int(os.environ.get(name, default)), per_address=0, window_seconds=window)
+              for name, default, window in (("CONSOLE_LOOKUPS_PER_MINUTE", LOOKUPS_PER_MINUTE, 60),
+                                            ("CONSOLE_LOOKUPS_PER_DAY", LOOKUPS_PER_DAY, 24 * 3600))]
+
+    def lookup_page(request: Request, status: int = 200, **values) -> HTTPResponse:
+        values.setdefault("errors", {})
+        values.setdefault("typed", "")
+        return page(request, "handoff.html", status, enabled=references_enabled(), title=title, **values)
+
+    @app.get("/handoff")
+    @requires(AGENT, LEAD)
+    async def handoff_form(request: Request) -> HTTPResponse:
+        return lookup_page(request)
+
+    @app.post("/handoff")
+    @requires(AGENT, LEAD)
+    async def look_up(request: Request) -> HTTPResponse:
+        language = request.ctx.language
+        if not references_enabled():
+            return lookup_page(request, 404)
+        typed = (request.form.get("reference") or "")[:40]
+        reference = normal_reference(typed)
+        if reference is None:  # not a reference at all: no look-up to count
+            return lookup_page(request, 400, typed=typed, errors={"reference": text("bad_reference", language)})
+        account = request.ctx.session.account.username
+        for limit in limits:
+            wait = await limit.seconds_to_wait(account, "")
+            if wait:
+                return lookup_page(request, 429, typed=typed,
+                                   errors={"reference": text("lookups_wait", language, seconds=wait)})
+        found = conversations.by_reference(engine, reference)
+        if found is None:
+            # Given a moment ago, perhaps not yet in the index: read the newest events first,
+            # unless the background run is doing it (then it is found on the next try).
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, conversations.catch_up, engine, False)
+            except Exception as error:
+                logger.error(f"Indexing for a look-up failed: {kind_and_place(error)}")
+            found = conversations.by_reference(engine, reference)
+        if found is None:
+            audit.record(engine, account, audit.HANDOFF_NOT_FOUND)
+            return lookup_page(request, 404, typed=typed, errors={"reference": text("reference_not_found", language)})
+        audit.record(engine, account, audit.HANDOFF_LOOKED_UP, f"{reference} #{found['id']}")
+        turns = conversations.transcript(engine, found)
+        return lookup_page(request, typed=reference, conversation=found, turns=turns,
+                           summary=conversations.summary_of(turns))
