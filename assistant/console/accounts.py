@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 
+from assistant.channels.edge import clean_text
 from assistant.console.store import sessions, sign_in_attempts, users
 
 ADMIN, LEAD, AGENT = "admin", "lead", "agent"
@@ -96,7 +97,7 @@ def check_password(password: str, username: str) -> None:
 def create_account(engine: Engine, username: str, display_name: str, role: str, password: str,
                    now: Optional[float] = None) -> Account:
     username = username.strip().lower()
-    display_name = " ".join(display_name.split())
+    display_name = clean_text(display_name)  # no control characters: PostgreSQL refuses NUL
     if not USERNAME.fullmatch(username):
         raise AccountError("bad_username", "username")
     if not display_name or len(display_name) > 100:
@@ -160,7 +161,9 @@ def confirm_password(engine: Engine, account: Account, password: str, now: Optio
 
 
 def _attempt_name(username: str) -> str:
-    return username.strip().lower()[:64]
+    """The name an attempt is counted under: as typed, without control characters (PostgreSQL
+    refuses NUL in text), so that "anna" and "anna\x00" are counted alike."""
+    return clean_text(username[:256]).lower()[:64]
 
 
 def _count_attempt(engine: Engine, name: str, now: Optional[float]) -> None:

@@ -279,7 +279,7 @@ def _conditions(filters: Filters, dialect: str) -> List[Any]:
 
 
 def listed(engine: Engine, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE) -> Tuple[List[Row], int]:
-    """One page of the conversations that match, the latest first, and how many match."""
+    """One page of the conversations that match, the latest started first, and how many match."""
     c = conversations.c
     conditions = _conditions(filters, engine.dialect.name)
     with engine.connect() as connection:
@@ -288,7 +288,7 @@ def listed(engine: Engine, filters: Filters, page: int = 1, page_size: int = PAG
         found = connection.execute(
             sa.select(c.id, c.started_at, c.last_at, c.language, c.messages, c.handoff, c.fallback, c.unhelpful,
                       c.low_confidence, c.reviewed, c.tags)
-            .where(*conditions).order_by(c.last_at.desc(), c.id.desc())
+            .where(*conditions).order_by(c.started_at.desc(), c.id.desc())
             .limit(page_size).offset((page - 1) * page_size)
         ).all()
         rows = [Row(*row) for row in found]

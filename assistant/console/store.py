@@ -102,7 +102,7 @@ conversations = sa.Table(
     "console_conversations", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("sender_id", sa.String(255), nullable=False, unique=True),
-    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False, index=True),
     sa.Column("last_at", sa.Float, nullable=False, index=True),
     sa.Column("language", sa.String(8), nullable=True),
     sa.Column("messages", sa.Integer, nullable=False),

@@ -73,6 +73,8 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
             hashing.release()
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+    # Approving corrections runs `rasa data validate` (seconds, more on a busy server).
+    app.config.RESPONSE_TIMEOUT = 300
     app.config.MOTD = False
     templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                    autoescape=True, undefined=jinja2.StrictUndefined)

@@ -195,3 +195,11 @@ def test_an_upgrade_keeps_the_accounts_made_before_it(tmp_path):
     migrate(engine)
     assert schema_version(engine) == latest_revision()
     assert accounts.sign_in(engine, "anna", PASSWORD).role == ADMIN
+
+
+def test_control_characters_in_names_are_answered_not_stored(engine):
+    """PostgreSQL refuses NUL in text: typed into a form, it must get the form's answer."""
+    created = accounts.create_account(engine, "nora", "Nora\x00 N\u200bilsson", LEAD, PASSWORD)
+    assert created.display_name == "Nora N ilsson"
+    assert refused(engine, "nora\x00", "wrong password here", now=1000.0) == "wrong_credentials"
+    assert refused(engine, "\x00", "wrong password here", now=1000.0) == "wrong_credentials"
