@@ -213,14 +213,23 @@ def serving_console(folder: Path, endpoints: Path, settings: Optional[Dict[str, 
 def store_conversation(endpoints: Path, sender: str, events: List[Dict]) -> None:
     """Keep a conversation (events as dicts, tests/stored_events.py) in the tracker store of
     `endpoints`, as the Rasa server keeps it."""
+    store_conversations(endpoints, {sender: events})
+
+
+def store_conversations(endpoints: Path, conversations: Dict[str, List[Dict]]) -> None:
+    """Keep several conversations (sender -> events), through one tracker store."""
     from rasa.shared.core.events import Event
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from assistant.tracker_store import open_tracker_store
 
     store = open_tracker_store(endpoints)
-    tracker = DialogueStateTracker.from_events(sender, [Event.from_parameters(e) for e in events])
-    asyncio.run(store.save(tracker))
+
+    async def save_all() -> None:
+        for sender, events in conversations.items():
+            await store.save(DialogueStateTracker.from_events(sender, [Event.from_parameters(e) for e in events]))
+
+    asyncio.run(save_all())
     store.engine.dispose()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from actions.topics import TOPICS
 from assistant.channels.edge import clean_text
-from assistant.console import audit, conversations, corrections
+from assistant.console import alerts, audit, conversations, corrections
 from assistant.console.accounts import LEAD
 from assistant.console.texts import TEXTS, text
 from assistant.language import SUPPORTED_LANGUAGES
@@ -52,6 +52,24 @@ def title(topic: str, language: str) -> str:
     if f"intent_{topic}" in TEXTS:
         return text(f"intent_{topic}", language)
     return (TOPICS.get(topic) or {}).get(language) or topic
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
+    """The outage alerts of now, each as (what happened, how likely by chance), in `language`."""
+    described = []
+    for alert in alerts.current(engine):
+        chance = (text("under_one_in_a_million", language) if alert.chance < 1e-6
+                  else text("one_in", language, number=f"{round(1 / alert.chance):,}".replace(",", " ")))
+        described.append((
+            text(f"alert_{alert.measure}", language, topic=title(alert.topic, language), count=alert.count,
+                 total=alert.total, window=text(f"window_{alert.window}", language), rate=_percent(alert.rate),
+                 usual=_percent(alert.usual_rate)),
+            text("alert_chance", language, chance=chance)))
+    return described
 
 
 def _date(value: str, field: str, errors: Dict[str, str], language: str) -> Optional[float]:
@@ -275,7 +293,8 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         shown = {} if errors else {"since": time.strftime("%Y-%m-%d", time.gmtime(since)),
                                    "until": time.strftime("%Y-%m-%d", time.gmtime(until - 1))}
         return page(request, "figures.html", 400 if errors else 200, figures=figures, values=values, errors=errors,
-                    shown=shown, languages=SUPPORTED_LANGUAGES, title=title)
+                    shown=shown, languages=SUPPORTED_LANGUAGES, title=title,
+                    alerts=described_alerts(engine, language))
 
 
 def _local_query(value: Optional[str]) -> str:

@@ -4,6 +4,8 @@ widget and the agent finds the conversation by the reference the applicant was g
 filters, opens a transcript, corrects a message, approves it and the example is in the training
 data. Every page passes axe-core; the screenshots in docs/screenshots/console-*.png come from here."""
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,3 +170,33 @@ def test_every_review_page_passes_axe_in_both_languages(browser, chat_site, live
     found["handoff, a wrong reference"] = serious_violations(page, f"console handoff error ({language})")
     page.context.close()
     assert not {state: v for state, v in found.items() if v}
+
+
+def test_an_outage_alert_is_clear_and_passes_axe(browser, tmp_path):
+    from tests.console.test_alerts import HOUR, advice_and_answer, history
+    from tests.helpers import sqlite_endpoints, store_conversations
+
+    endpoints = sqlite_endpoints(tmp_path)
+    engine = open_database(endpoints)
+    accounts.create_account(engine, "lead", "Lea Lead", accounts.LEAD, CONSOLE_PASSWORDS["lead"])
+    now = time.time()
+    stored = history(now, "no_sms_code", 120, 5)
+    stored.update({f"sms-now-{n}": advice_and_answer("no_sms_code", n == 0, now - HOUR + 120 + 60 * n)
+                   for n in range(12)})
+    # In a thread of its own: Playwright's event loop runs in this one.
+    with ThreadPoolExecutor(1) as seeding:
+        seeding.submit(store_conversations, endpoints, stored).result()
+    with serving_console(tmp_path, endpoints, {"CONSOLE_INDEX_SECONDS": "0.2"}) as url:
+        page = new_page(browser, DESKTOP)
+        sign_in_by_keyboard(page, url, "lead")
+        alert = page.locator("section.alerts")
+        for _ in range(30):  # the index reads the conversations within a second or two
+            if alert.count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        expect(alert.get_by_role("heading")).to_have_text("Larm: möjlig störning")
+        expect(alert).to_contain_text("Jag får ingen sms-kod: 11 av 12 svar")
+        assert not serious_violations(page, "console home with an outage alert (sv)")
+        page.screenshot(path=str(SCREENSHOTS / "console-alert.png"), full_page=True)
+        page.context.close()

@@ -1,0 +1,116 @@
+"""Outage alerts: a topic whose "didn't help" or handoff rate over the last hour or day is far
+above its own level of the 30 days before. When the SMS provider has a disruption, the
+SMS-code advice suddenly stops helping, long before anyone files a report.
+
+The test, in words a support lead can check: over the 30 days before the window, the topic's
+answers to "Did that help?" were "no" at some rate (smoothed, (no + 1) / (answers + 2), so that a
+topic with little history is not flagged on its first "no"). If the answers in the window were
+drawn at that rate, how likely would this many "no" be, or more? That chance is the binomial
+tail. The console raises an alert when it is under 1 in 1,000 (MAX_CHANCE), with at least
+MIN_EVENTS "no" in the window and at least twice the usual rate. The same for the share of the
+topic's conversations that ended in a handoff. Each alert says the counts, the usual rate and
+the chance, so the lead can judge it.
+"""
+import threading
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from assistant.console.conversations import SMALL_TALK
+from assistant.console.store import conversations, messages
+
+WINDOWS: Tuple[Tuple[str, int], ...] = (("hour", 3600), ("day", 24 * 3600))
+BASELINE_DAYS = 30
+MAX_CHANCE = 0.001
+MIN_EVENTS = 5
+MIN_RATIO = 2.0
+UNHELPFUL, HANDOFF = "unhelpful", "handoff"
+# The alerts are read from 30 days of messages (a tenth of a second over 100,000 conversations)
+# and change slowly: the pages show them at most this old.
+CACHE_SECONDS = 60
+_cache: Dict[str, Tuple[float, List["Alert"]]] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Alert:
+    topic: str
+    measure: str  # UNHELPFUL or HANDOFF
+    window: str  # "hour" or "day"
+    count: int  # "no" answers (or handoffs) in the window
+    total: int  # answers (or conversations) in the window
+    usual_rate: float  # over the BASELINE_DAYS before the window, smoothed
+    chance: float  # of `count` or more at the usual rate
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.total
+
+
+def tail_chance(count: int, total: int, rate: float) -> float:
+    """P(X >= count) for X ~ Binomial(total, rate)."""
+    from scipy.stats import binom
+
+    return float(binom.sf(count - 1, total, rate))
+
+
+def _judged(topic: str, measure: str, window: str, counts: Tuple[int, int, int, int]) -> Optional[Alert]:
+    count, total, usual_count, usual_total = (int(value or 0) for value in counts)
+    if topic in SMALL_TALK or count < MIN_EVENTS or total == 0:
+        return None
+    usual_rate = (usual_count + 1) / (usual_total + 2)
+    if count / total < MIN_RATIO * usual_rate:
+        return None
+    chance = tail_chance(count, total, usual_rate)
+    return Alert(topic, measure, window, count, total, usual_rate, chance) if chance < MAX_CHANCE else None
+
+
+def alerts(engine: Engine, now: Optional[float] = None) -> List[Alert]:
+    """The topics far above their own level now, the least likely by chance first."""
+    now = time.time() if now is None else now
+    m, c = messages.c, conversations.c
+    found: List[Alert] = []
+    for window, seconds in WINDOWS:
+        start = now - seconds
+        since = start - BASELINE_DAYS * 24 * 3600
+        recent, usual = m.at >= start, m.at < start
+        with engine.connect() as connection:
+            answers = connection.execute(
+                sa.select(m.topic,
+                          sa.func.sum(sa.case((sa.and_(recent, m.feedback == "no"), 1), else_=0)),
+                          sa.func.sum(sa.case((recent, 1), else_=0)),
+                          sa.func.sum(sa.case((sa.and_(usual, m.feedback == "no"), 1), else_=0)),
+                          sa.func.sum(sa.case((usual, 1), else_=0)))
+                .where(m.at >= since, m.at < now, m.feedback.is_not(None)).group_by(m.topic)).all()
+            # A conversation counts for each topic it asked about, at the time it started.
+            about = (sa.select(m.conversation_id, m.topic).where(m.at >= since, m.at < now)
+                     .distinct().subquery())
+            began_recently = c.started_at >= start
+            handoffs = connection.execute(
+                sa.select(about.c.topic,
+                          sa.func.sum(sa.case((sa.and_(began_recently, c.handoff), 1), else_=0)),
+                          sa.func.sum(sa.case((began_recently, 1), else_=0)),
+                          sa.func.sum(sa.case((sa.and_(~began_recently, c.handoff), 1), else_=0)),
+                          sa.func.sum(sa.case((~began_recently, 1), else_=0)))
+                .select_from(about.join(conversations, c.id == about.c.conversation_id))
+                .where(c.started_at >= since).group_by(about.c.topic)).all()
+        for measure, rows in ((UNHELPFUL, answers), (HANDOFF, handoffs)):
+            found += [a for a in (_judged(row[0], measure, window, row[1:]) for row in rows) if a]
+    # An hour's alert and the day's of the same topic and measure: the clearer one.
+    best = {}
+    for alert in sorted(found, key=lambda a: a.chance):
+        best.setdefault((alert.topic, alert.measure), alert)
+    return sorted(best.values(), key=lambda a: a.chance)
+
+
+def current(engine: Engine) -> List[Alert]:
+    """alerts(engine), computed at most once every CACHE_SECONDS per database."""
+    key, now = str(engine.url), time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None or now - cached[0] > CACHE_SECONDS:
+            cached = _cache[key] = (now, alerts(engine))
+    return cached[1]
