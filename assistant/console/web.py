@@ -277,6 +277,9 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
                 role = request.form.get("role") or ""
                 accounts.set_role(engine, account_id, role)
                 done, what = audit.ROLE_CHANGED, f"{target.username}: {role}"
+            elif change == "deactivate" and request.form.get("confirmed") != "yes":
+                # Deactivating signs the person out at once: a mis-click must not do it.
+                return page(request, "confirm.html", target=target)
             elif change in ("deactivate", "reactivate"):
                 accounts.set_active(engine, account_id, change == "reactivate")
                 done = audit.DEACTIVATED if change == "deactivate" else audit.REACTIVATED

@@ -83,7 +83,11 @@ def test_an_admin_adds_an_account_and_deactivating_it_signs_it_out_at_once(conso
     account_id = re.search(r'action="/accounts/(\d+)"[^>]*>\s*<input type="hidden" name="csrf_token" value="[^"]+">\s*'
                            r'<input type="hidden" name="change" value="role">\s*<label class="visually-hidden" '
                            r'for="role-\d+">Roll för Bea Agent', added.text).group(1)
-    done = admin.post(f"{console.url}/accounts/{account_id}", data={"csrf_token": token, "change": "deactivate"})
+    asked = admin.post(f"{console.url}/accounts/{account_id}", data={"csrf_token": token, "change": "deactivate"})
+    assert "Stänga av Bea Agent?" in asked.text  # one click asks first
+    assert bea.get(console.url + "/").status_code == 200
+    done = admin.post(f"{console.url}/accounts/{account_id}", data={"csrf_token": csrf_token(asked.text),
+                                                                   "change": "deactivate", "confirmed": "yes"})
     assert "Bea Agent" in done.text and "avstängt" in done.text
     assert bea.get(console.url + "/", allow_redirects=False).status_code == 302
     assert sign_in(requests.Session(), console.url, "bea", "brightly-coloured-9").status_code == 400
@@ -158,7 +162,7 @@ def test_changing_ones_own_password_asks_for_the_current_one_and_signs_out(conso
 
 
 @pytest.mark.parametrize("path, data", [
-    ("/accounts/2", {"change": "deactivate"}),
+    ("/accounts/2", {"change": "deactivate", "confirmed": "yes"}),
     ("/password", {"current": ADMIN_PASSWORD, "new": "x" * 20, "repeat": "x" * 20}),
     ("/sign-out", {}),
 ])

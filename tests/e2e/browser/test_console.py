@@ -38,6 +38,16 @@ def test_every_console_page_passes_axe(browser, console, language):
     page.click("form.narrow button[type=submit]")
     expect(page.locator("#username")).to_have_attribute("aria-invalid", "true")
     found["accounts, a form with an error"] = serious_violations(page, f"console accounts error ({language})")
+    row = page.locator("tbody tr", has_text="Aga Agent")
+    row.locator("input[type=password]").fill("short")  # refused by the server: under 12 characters
+    row.locator("input[type=password]").evaluate("field => field.removeAttribute('minlength')")
+    row.get_by_role("button", name="Sätt lösenord" if language == "sv" else "Set password").click()
+    expect(page.locator(".error-summary")).to_contain_text("Aga Agent")
+    found["accounts, a row with an error"] = serious_violations(page, f"console accounts row error ({language})")
+    page.locator("tbody tr", has_text="Aga Agent").get_by_role(
+        "button", name="Stäng av" if language == "sv" else "Deactivate").click()
+    expect(page.locator("h1")).to_contain_text("Aga Agent")
+    found["deactivation, asked to confirm"] = serious_violations(page, f"console confirm deactivation ({language})")
     page.goto(console.url + "/password")
     page.fill("#current", "not the password")
     page.fill("#new", "long-enough-password-1")
