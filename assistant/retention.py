@@ -60,6 +60,7 @@ def delete_old_console_records(engine) -> None:
     entries = audit.delete_older_than(engine, days)
     sessions = accounts.delete_expired_sessions(engine, accounts.SessionLimits.from_environment())
     indexed = conversations.delete_without_events(engine)
+    conversations.after_retention(engine)
     print(f"Deleted {entries} audit-log entries older than {days} days, {sessions} expired console sessions "
           f"and the console's copies of {indexed} deleted conversations.")
 

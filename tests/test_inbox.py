@@ -146,13 +146,14 @@ def test_a_sentence_is_learnt_as_one_intent_only_and_annotations_are_not_written
     rows = [{"language": "en", "text": existing, "correct_intent": "faq/form_navigation_buttons"},
             {"language": "en", "text": "my [code](language) never comes", "correct_intent": "no_sms_code"},
             {"language": "en", "text": "the code never ever comes", "correct_intent": "no_sms_code"},
-            {"language": "en", "text": "The code  never EVER comes", "correct_intent": "no_email"}]
+            {"language": "en", "text": "The code  never EVER comes", "correct_intent": "no_email"},
+            {"language": "en", "text": 'the [code][{"entity": "language"}] is late', "correct_intent": "no_sms_code"}]
     before = (data / "nlu" / "en" / "faq_application.yml").read_text(encoding="utf-8")
 
     result = add_examples(rows, data / "nlu", ROOT / "tests" / "nlu", validate=False)
 
     assert [text for _, _, text in result.added] == ["the code never ever comes"]
-    assert result.skipped_rows == {0: "already_trained", 1: "annotation", 3: "already_trained"}
+    assert result.skipped_rows == {0: "already_trained", 1: "annotation", 3: "already_trained", 4: "annotation"}
     assert "already a training example of faq/time_limit_per_page" in result.skipped[0]
     assert examples_by_intent(data / "nlu" / "en")["faq/form_navigation_buttons"][1].count(existing) == 0
     assert (data / "nlu" / "en" / "faq_application.yml").read_text(encoding="utf-8") == before

@@ -1,15 +1,17 @@
 """Outage alerts: a topic whose "didn't help" or handoff rate over the last hour or day is far
-above its own level of the 30 days before. When the SMS provider has a disruption, the
-SMS-code advice suddenly stops helping, long before anyone files a report.
+above its own level before. When the SMS provider has a disruption, the SMS-code advice suddenly
+stops helping, long before anyone files a report.
 
-The test, in words a support lead can check: over the 30 days before the window, the topic's
-answers to "Did that help?" were "no" at some rate (smoothed, (no + 1) / (answers + 2), so that a
-topic with little history is not flagged on its first "no"). If the answers in the window were
-drawn at that rate, how likely would this many "no" be, or more? That chance is the binomial
-tail. The console raises an alert when it is under 1 in 1,000 (MAX_CHANCE), with at least
-MIN_EVENTS "no" in the window and at least twice the usual rate. The same for the share of the
-topic's conversations that ended in a handoff. Each alert says the counts, the usual rate and
-the chance, so the lead can judge it.
+The test, in words a support lead can check: before the window (the conversations kept, up to
+30 days), the topic's answers to "Did that help?" were "no" x times out of y. If the share of
+"no" were as before, how likely would this many "no" in the window be, or more? The share
+before is itself only an estimate, the more uncertain the fewer answers there were, so the
+chance is the beta-binomial tail with Beta(x + 1, y - x + 1): a topic with little history
+needs a far clearer burst. An alert needs that chance under 1 in 1,000 (MAX_CHANCE), at least
+MIN_EVENTS "no" in the window and at least twice the share before. The same for the share of
+the topic's conversations that ended in a handoff. About 30 topics are checked, two measures
+and two windows each, every minute: an alert by chance alone is rare, not impossible, so each
+says the counts and the chance for the lead to judge.
 """
 import threading
 import time
@@ -42,30 +44,35 @@ class Alert:
     window: str  # "hour" or "day"
     count: int  # "no" answers (or handoffs) in the window
     total: int  # answers (or conversations) in the window
-    usual_rate: float  # over the BASELINE_DAYS before the window, smoothed
-    chance: float  # of `count` or more at the usual rate
+    usual_count: int  # the same before the window (up to BASELINE_DAYS)
+    usual_total: int
+    chance: float  # of `count` or more, were the share as before
+
+    @property
+    def usual_rate(self) -> float:
+        return self.usual_count / self.usual_total if self.usual_total else 0.0
 
     @property
     def rate(self) -> float:
         return self.count / self.total
 
 
-def tail_chance(count: int, total: int, rate: float) -> float:
-    """P(X >= count) for X ~ Binomial(total, rate)."""
-    from scipy.stats import binom
+def tail_chance(count: int, total: int, usual_count: int, usual_total: int) -> float:
+    """P(X >= count) of `total` when the share is as uncertain as `usual_count` of
+    `usual_total` makes it: X ~ BetaBinomial(total, usual_count + 1, usual_total - usual_count + 1)."""
+    from scipy.stats import betabinom
 
-    return float(binom.sf(count - 1, total, rate))
+    return float(betabinom.sf(count - 1, total, usual_count + 1, usual_total - usual_count + 1))
 
 
 def _judged(topic: str, measure: str, window: str, counts: Tuple[int, int, int, int]) -> Optional[Alert]:
     count, total, usual_count, usual_total = (int(value or 0) for value in counts)
     if topic in SMALL_TALK or count < MIN_EVENTS or total == 0:
         return None
-    usual_rate = (usual_count + 1) / (usual_total + 2)
-    if count / total < MIN_RATIO * usual_rate:
+    if count / total < MIN_RATIO * (usual_count + 1) / (usual_total + 2):
         return None
-    chance = tail_chance(count, total, usual_rate)
-    return Alert(topic, measure, window, count, total, usual_rate, chance) if chance < MAX_CHANCE else None
+    chance = tail_chance(count, total, usual_count, usual_total)
+    return Alert(topic, measure, window, count, total, usual_count, usual_total, chance) if chance < MAX_CHANCE else None
 
 
 def alerts(engine: Engine, now: Optional[float] = None) -> List[Alert]:

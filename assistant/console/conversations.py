@@ -41,11 +41,23 @@ MAX_SEARCH_LENGTH = 200
 _indexing = threading.Lock()
 # Ids missing below the newest one read: events still being committed (a sequence hands ids out
 # before commit, so with several Rasa instances one may land after a later id), or rolled back.
-# Each run reads the conversations of those that have appeared; after GAP_SECONDS one is
-# taken for rolled back. Kept per database, in memory: a new process first reads again the
-# conversations of the last LATE_COMMIT_OVERLAP ids instead.
+# Each run reads the conversations of those that have appeared; after GAP_SECONDS one is taken
+# for rolled back. A new process starts LATE_COMMIT_OVERLAP ids back, so that what was in flight
+# when the last one stopped is read too. Conversations that failed (a lost connection) are
+# tried again on the next runs, RETRIES times.
 GAP_SECONDS = 300
-_gaps: Dict[str, Dict[int, float]] = {}
+RETRIES = 3
+
+
+@dataclass
+class _Progress:
+    """What one process knows of one database beyond its index_state row."""
+    started: bool = False  # a run has gone through since this process began
+    gaps: Dict[int, float] = field(default_factory=dict)  # missing id -> when first missed
+    failed: Dict[str, int] = field(default_factory=dict)  # sender -> failed runs
+
+
+_progress: Dict[str, _Progress] = {}
 
 
 # ----- the index ------------------------------------------------------------------------
@@ -60,19 +72,16 @@ def catch_up(engine: Engine, wait: bool = True) -> int:
     if not _indexing.acquire(blocking=wait):
         return 0
     try:
-        return _catch_up(engine)
+        return _catch_up(engine, _progress.setdefault(str(engine.url), _Progress()))
     finally:
         _indexing.release()
 
 
-def _catch_up(engine: Engine) -> int:
+def _catch_up(engine: Engine, progress: _Progress) -> int:
     now = time.monotonic()
-    first_run = str(engine.url) not in _gaps
-    gaps = _gaps.setdefault(str(engine.url), {})
-    for gap, noticed in list(gaps.items()):
-        if now - noticed > GAP_SECONDS:
-            del gaps[gap]
-    senders = set()
+    progress.gaps = {gap: noticed for gap, noticed in progress.gaps.items() if now - noticed <= GAP_SECONDS}
+    senders = set(progress.failed)
+    appeared: Dict[int, str] = {}  # gaps filled since, and by whom
     with engine.connect() as connection:
         if not _has_events(connection):
             return 0
@@ -80,52 +89,71 @@ def _catch_up(engine: Engine) -> int:
         last = connection.execute(sa.select(index_state.c.last_event_id)
                                   .where(index_state.c.name == "events")).scalar()
         if last is not None and (newest is None or newest < last):
-            # Every event was deleted (retention) and SQLite hands out the same ids again.
-            last = None
-        if gaps:
-            for event_id, sender in connection.execute(
-                    sa.select(events.c.id, events.c.sender_id).where(events.c.id.in_(list(gaps)))):
-                senders.add(sender)
-                del gaps[event_id]
-        if newest is not None and (last is None or newest > last or first_run):
+            last = None  # every event was deleted and SQLite hands out the same ids again
+        if progress.gaps:
+            appeared = dict(connection.execute(sa.select(events.c.id, events.c.sender_id)
+                                               .where(events.c.id.in_(list(progress.gaps)))).all())
+            senders.update(appeared.values())
+        if newest is not None and (last is None or newest > last or not progress.started):
             if last is None:  # the first run on this database: every conversation
                 senders.update(connection.execute(sa.select(events.c.sender_id).distinct()).scalars())
-            else:
-                start = max(0, last - LATE_COMMIT_OVERLAP) if first_run else last
-                read = set()
-                for event_id, sender in connection.execute(sa.select(events.c.id, events.c.sender_id)
-                                                           .where(events.c.id > start, events.c.id <= newest)):
-                    read.add(event_id)
-                    senders.add(sender)
-                gaps.update((missing, now) for missing in range(last + 1, newest + 1) if missing not in read)
+            # Read ids from a little before where the last process stopped (or, the first
+            # time, before the newest), to see which are missing.
+            start = max(0, (newest if last is None else last) - (0 if progress.started else LATE_COMMIT_OVERLAP))
+            read = set()
+            for event_id, sender in connection.execute(sa.select(events.c.id, events.c.sender_id)
+                                                       .where(events.c.id > start, events.c.id <= newest)):
+                read.add(event_id)
+                senders.add(sender)
+            progress.gaps.update((missing, now) for missing in range(start + 1, newest + 1)
+                                 if missing not in read and missing not in progress.gaps)
     ordered = sorted(senders)
+    failed = set()
     for begin in range(0, len(ordered), BATCH):
-        _index_robustly(engine, ordered[begin:begin + BATCH])
+        failed |= _index_robustly(engine, ordered[begin:begin + BATCH])
+    for gap, sender in appeared.items():
+        if sender not in failed:
+            del progress.gaps[gap]
+    for sender in senders:
+        if sender in failed and progress.failed.get(sender, 0) + 1 < RETRIES:
+            progress.failed[sender] = progress.failed.get(sender, 0) + 1
+        else:
+            progress.failed.pop(sender, None)
     if newest is not None and (last is None or newest > last):
         with engine.begin() as connection:
             updated = connection.execute(index_state.update().where(index_state.c.name == "events")
                                          .values(last_event_id=newest)).rowcount
             if not updated:
                 connection.execute(index_state.insert().values(name="events", last_event_id=newest))
-    return len(ordered)
+    progress.started = True
+    return len(ordered) - len(failed)
 
 
-def _index_robustly(engine: Engine, senders: List[str]) -> None:
+def _index_robustly(engine: Engine, senders: List[str]) -> set:
     """A batch in one transaction; if that fails, each conversation in its own, so that one
-    that cannot be indexed (logged by kind and place) holds up no other."""
+    that cannot be indexed (logged by kind and place) holds up no other. The senders that
+    failed."""
     try:
         with engine.begin() as connection:
             _index(connection, senders)
-        return
-    except Exception:
+        return set()
+    except Exception as error:
         if len(senders) == 1:
-            raise
-    for sender in senders:
-        try:
-            with engine.begin() as connection:
-                _index(connection, [sender])
-        except Exception as error:
             logger.error(f"A conversation could not be indexed: {kind_and_place(error)}")
+            return set(senders)
+    return set().union(*(_index_robustly(engine, [sender]) for sender in senders))
+
+
+def after_retention(engine: Engine) -> None:
+    """After events were deleted: the index goes on from the newest id left, so that ids
+    SQLite hands out again (when the newest events were deleted) are read."""
+    with engine.begin() as connection:
+        if not _has_events(connection):
+            return
+        newest = connection.execute(sa.select(sa.func.max(events.c.id))).scalar() or 0
+        connection.execute(index_state.update().where(index_state.c.name == "events",
+                                                      index_state.c.last_event_id > newest)
+                           .values(last_event_id=newest))
 
 
 def _index(connection: Connection, senders: List[str]) -> None:

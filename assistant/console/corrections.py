@@ -100,8 +100,10 @@ def approve(engine: Engine, ids: List[int], by: str, data_dir: Path, held_out_di
         for number, correction in enumerate(chosen):
             skipped = result.skipped_rows.get(number)
             correction.status, correction.outcome = (SKIPPED, skipped) if skipped else (ADDED, "")
+            # Re-queued with another intent while this one was written: it stays queued.
             connection.execute(corrections.update().where(
-                corrections.c.id == correction.id, corrections.c.status == QUEUED).values(
+                corrections.c.id == correction.id, corrections.c.status == QUEUED,
+                corrections.c.intent == correction.intent).values(
                 status=correction.status, outcome=correction.outcome, decided_by=by, decided_at=now))
     return chosen
 

@@ -20,6 +20,7 @@ from assistant.console import alerts, audit, conversations, corrections
 from assistant.console.accounts import LEAD
 from assistant.console.texts import TEXTS, text
 from assistant.language import SUPPORTED_LANGUAGES
+from assistant.reliability import kind_and_place
 from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.inbox import ImportRefused
 
@@ -58,16 +59,23 @@ def _percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
-def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
-    """The outage alerts of now, each as (what happened, how likely by chance), in `language`."""
+async def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
+    """The outage alerts of now, each as (what happened, how likely by chance), in `language`.
+    Read in a thread (30 days of messages); if that fails, the page shows none and says so in
+    the log."""
+    try:
+        found = await asyncio.get_running_loop().run_in_executor(None, alerts.current, engine)
+    except Exception as error:
+        logger.error(f"The outage alerts could not be computed: {kind_and_place(error)}")
+        return []
     described = []
-    for alert in alerts.current(engine):
+    for alert in found:
         chance = (text("under_one_in_a_million", language) if alert.chance < 1e-6
                   else text("one_in", language, number=f"{round(1 / alert.chance):,}".replace(",", " ")))
         described.append((
             text(f"alert_{alert.measure}", language, topic=title(alert.topic, language), count=alert.count,
                  total=alert.total, window=text(f"window_{alert.window}", language), rate=_percent(alert.rate),
-                 usual=_percent(alert.usual_rate)),
+                 usual_count=alert.usual_count, usual_total=alert.usual_total, usual=_percent(alert.usual_rate)),
             text("alert_chance", language, chance=chance)))
     return described
 
@@ -197,6 +205,10 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
             return transcript_page(request, found, 400, {"tags": text(
                 "tags_too_long", request.ctx.language, maximum=conversations.MAX_TAGS_LENGTH)}, {"tags": typed_tags},
                 back=back)
+        if request.form.get("reviewed") == "yes" and row_id(request.form.get("seen")) != found["messages"]:
+            # Messages came after the page was opened: the review would cover what was not read.
+            return transcript_page(request, found, 409, {"form": text("conversation_went_on", request.ctx.language)},
+                                   {"tags": typed_tags}, back=back)
         conversations.set_review(engine, conversation_id, request.form.get("reviewed") == "yes", tags, account(request))
         audit.record(engine, account(request), audit.CONVERSATION_REVIEWED, f"#{conversation_id}")
         return after_change(conversation_id, back, "saved=1", "review")
@@ -294,7 +306,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                                    "until": time.strftime("%Y-%m-%d", time.gmtime(until - 1))}
         return page(request, "figures.html", 400 if errors else 200, figures=figures, values=values, errors=errors,
                     shown=shown, languages=SUPPORTED_LANGUAGES, title=title,
-                    alerts=described_alerts(engine, language))
+                    alerts=await described_alerts(engine, language))
 
 
 def _local_query(value: Optional[str]) -> str:

@@ -209,7 +209,8 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
     @requires(*ROLES)
     async def home(request: Request) -> HTTPResponse:
         lead = request.ctx.session.account.role == LEAD
-        return page(request, "home.html", alerts=review_pages.described_alerts(engine, request.ctx.language) if lead else [])
+        return page(request, "home.html",
+                    alerts=await review_pages.described_alerts(engine, request.ctx.language) if lead else [])
 
     @app.route("/password", methods=["GET", "POST"])
     @requires(*ROLES)

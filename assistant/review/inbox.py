@@ -102,8 +102,8 @@ class ImportRefused(ValueError):
 
 # Why a row was not added though nothing was wrong with it.
 ALREADY_TRAINED, HELD_OUT_SENTENCE, ANNOTATION = "already_trained", "held_out", "annotation"
-# Rasa reads "[text](entity)" and "[text]{...}" in an example as an entity annotation.
-_ANNOTATION = re.compile(r"\][({]")
+# Rasa reads "[text](entity)", "[text]{...}" and "[text][...]" in an example as an annotation.
+_ANNOTATION = re.compile(r"\][({\[]")
 
 
 @dataclass

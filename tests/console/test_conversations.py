@@ -2,6 +2,7 @@
 the handoff look-up by reference, the figures, and what the retention job leaves."""
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from assistant.console import conversations as index
@@ -127,27 +128,61 @@ def test_the_retention_job_takes_deleted_conversations_out_of_the_index(database
         "jag får inget mejl till [e-post]", "my application page is totally frozen"]
 
 
-def test_an_event_committed_after_a_later_one_is_still_indexed(database):
-    """Several Rasa instances write to PostgreSQL: an id handed out earlier may be committed
-    after a later one was read."""
+def insert_event(engine, event_id, sender, text):
+    """An event row as Rasa writes it, with the id given (as a sequence handed it out)."""
     import json
 
     from assistant.console.store import events
 
+    with engine.begin() as connection:
+        connection.execute(events.insert().values(id=event_id, sender_id=sender, type_name="user",
+                                                  timestamp=time.time(),
+                                                  data=json.dumps(ev.user(text, "no_email", 0.9))))
+
+
+def newest_id(engine):
+    from assistant.console.store import events
+
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.max(events.c.id))).scalar()
+
+
+def first_messages(engine):
+    return {row.first_message for row in index.listed(engine, index.Filters())[0]}
+
+
+@pytest.mark.parametrize("moment", ["while running", "at the first run", "across a restart"])
+def test_an_event_committed_after_a_later_one_is_still_indexed(database, moment):
+    """Several Rasa instances write to PostgreSQL: an id handed out earlier may be committed
+    after a later one was read, whenever the console looks, and also before it restarts."""
     endpoints, engine = database
     store_conversation(endpoints, "first", [ev.user("hej", "greet", 0.9)])
+    if moment != "at the first run":
+        index.catch_up(engine)
+    newest = newest_id(engine)
+    insert_event(engine, newest + 3, "committed-first", "jag får inget mejl")
     index.catch_up(engine)
-    with engine.connect() as connection:
-        newest = connection.execute(sa.select(sa.func.max(events.c.id))).scalar()
+    if moment == "across a restart":
+        index._progress.clear()  # what a new console process knows
+    insert_event(engine, newest + 1, "committed-late", "mejlet kommer inte")  # below an id already read
+    index.catch_up(engine)
+    assert first_messages(engine) == {"hej", "jag får inget mejl", "mejlet kommer inte"}
 
-    def insert(event_id, sender, text):
-        with engine.begin() as connection:
-            connection.execute(events.insert().values(id=event_id, sender_id=sender, type_name="user",
-                                                      timestamp=time.time(), data=json.dumps(ev.user(text, "no_email", 0.9))))
 
-    insert(newest + 3, "committed-first", "jag får inget mejl")
-    assert index.catch_up(engine) == 1
-    insert(newest + 1, "committed-late", "mejlet kommer inte")  # its id is below one already read
-    assert index.catch_up(engine) == 1
-    assert {row.first_message for row in index.listed(engine, index.Filters())[0]} == {
-        "hej", "jag får inget mejl", "mejlet kommer inte"}
+def test_ids_handed_out_again_after_the_retention_job_are_read(database):
+    """SQLite hands out the ids of deleted newest events again."""
+    endpoints, engine = database
+    store_conversation(endpoints, "old", [ev.user("gammalt", "greet", 0.9)])
+    index.catch_up(engine)
+    newest = newest_id(engine)
+    insert_event(engine, newest + 1, "newer", "nyare")
+    index.catch_up(engine)
+    from assistant.console.store import events
+
+    with engine.begin() as connection:  # the retention job deletes the newest conversation
+        connection.execute(events.delete().where(events.c.sender_id == "newer"))
+    index.delete_without_events(engine)
+    index.after_retention(engine)
+    insert_event(engine, newest + 1, "reused", "samma id igen")
+    index.catch_up(engine)
+    assert first_messages(engine) == {"gammalt", "samma id igen"}

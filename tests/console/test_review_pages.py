@@ -133,12 +133,18 @@ def test_a_lead_marks_a_conversation_reviewed_with_tags(console):
     browser = lead(console)
     wait_for_index(console, browser)
     path = conversation_link(browser.get(console.url + "/conversations").text, "kortet funkar")
-    token = csrf_token(browser.get(console.url + path).text)
+    opened = browser.get(console.url + path).text
+    token = csrf_token(opened)
+    seen = re.search(r'name="seen" value="(\d+)"', opened).group(1)
     too_long = browser.post(f"{console.url}{path}/review", data={"csrf_token": token, "reviewed": "yes",
-                                                                 "tags": "x" * 400})
+                                                                 "seen": seen, "tags": "x" * 400})
     assert too_long.status_code == 400 and "högst 300 tecken" in too_long.text and "x" * 400 in too_long.text
+    # Saved from a page that showed fewer messages than there are now: not marked reviewed.
+    stale = browser.post(f"{console.url}{path}/review", data={"csrf_token": token, "reviewed": "yes",
+                                                              "seen": "0", "tags": "kort"})
+    assert stale.status_code == 409 and "nya meddelanden sedan du öppnade" in stale.text
     saved = browser.post(f"{console.url}{path}/review", data={"csrf_token": token, "reviewed": "yes",
-                                                              "tags": "kort, <b>bank</b>, kort"})
+                                                              "seen": seen, "tags": "kort, <b>bank</b>, kort"})
     assert "Granskningen är sparad" in saved.text and "kort, &lt;b&gt;bank&lt;/b&gt;" in saved.text
     assert listed_texts(browser.get(console.url + "/conversations?reviewed=yes").text) == ["kortet funkar typ inte"]
     assert "kortet funkar typ inte" not in listed_texts(browser.get(console.url + "/conversations?reviewed=no").text)
