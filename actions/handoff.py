@@ -8,7 +8,7 @@ references off (the console's look-up then says so).
 """
 import os
 import secrets
-from typing import Any, Dict, List, Mapping, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -38,6 +38,18 @@ def new_reference() -> Text:
     """Like "K7QF-4MXA": two groups of four, easy to read out."""
     code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
     return f"{code[:4]}-{code[4:]}"
+
+
+def reference_problem(typed: Text) -> Optional[Tuple[Text, Text]]:
+    """Why `typed` cannot be a reference: ("length", how many characters) or ("character",
+    the first that is never in one); None if it can be."""
+    code = "".join(ch for ch in typed[:40].upper().replace("O", "0") if ch.isalnum())
+    wrong = next((ch for ch in code if ch not in REFERENCE_ALPHABET), None)
+    if wrong is not None:
+        return "character", wrong
+    if len(code) != REFERENCE_LENGTH:
+        return "length", str(len(code))
+    return None
 
 
 def normal_reference(typed: Text) -> Optional[Text]:

@@ -37,8 +37,9 @@ def handoff():
 
 
 def bot(text, utter_action, buttons=()):
+    """A reply; each button a (title, payload) pair."""
     return {"event": "bot", "text": text, "metadata": {"utter_action": utter_action},
-            "data": {"buttons": [{"title": b, "payload": b} for b in buttons]}}
+            "data": {"buttons": [{"title": title, "payload": payload} for title, payload in buttons]}}
 
 
 def handed_off_with_reference(reference, language="sv", at=None):
@@ -48,6 +49,6 @@ def handed_off_with_reference(reference, language="sv", at=None):
         user("jag får inget mejl till anna.andersson@example.com", "no_email", 0.93, language, at=at),
         bot("Titta i skräpposten.", "utter_no_email_check_spam"),
         action("utter_ask_did_it_help"),
-        bot("Hjälpte det?", "utter_ask_did_it_help", buttons=("Ja", "Nej")),
+        bot("Hjälpte det?", "utter_ask_did_it_help", buttons=(("Ja", "/affirm"), ("Nej", "/deny"))),
         user("/deny", "deny", 1.0, language, at=at),
     ] + handoff() + [slot("handoff_reference", reference)]

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from actions.handoff import normal_reference
 from assistant.console.store import conversations, corrections, events, index_state, messages
 from assistant.language import SUPPORTED_LANGUAGES
 from assistant.privacy import mask_personal_data
@@ -294,6 +295,10 @@ def _conditions(filters: Filters, dialect: str) -> List[Any]:
         conditions.append(c.reviewed.is_(filters.reviewed == "yes"))
     if filters.topic:
         conditions.append(sa.exists().where(messages.c.conversation_id == c.id, messages.c.topic == filters.topic))
+    reference = normal_reference(filters.search) if filters.search else None
+    if reference:  # a handoff reference is looked for as such
+        conditions.append(c.handoff_reference == reference)
+        return conditions
     # Words, or the start of words ("kort" finds "kortet"), all of them. Letters and digits
     # only: nothing of tsquery's or LIKE's syntax is left. SQLite (embedded, small) matches
     # them anywhere in a word.
@@ -331,7 +336,7 @@ def listed(engine: Engine, filters: Filters, page: int = 1, page_size: int = PAG
                 if not is_button and conversation_id not in first:
                     first[conversation_id] = text
                 seen = topics.setdefault(conversation_id, [])
-                if topic not in seen:
+                if topic not in seen and topic not in CHATTER:
                     seen.append(topic)
             for row in rows:
                 row.first_message, row.topics = first.get(row.id, ""), topics.get(row.id, [])
@@ -384,15 +389,19 @@ def transcript(engine: Engine, conversation: Dict[str, Any]) -> List[Turn]:
         queued = {row.event_id: dict(row) for row in connection.execute(
             sa.select(corrections).where(corrections.c.conversation_id == conversation["id"])).mappings()}
     turns: List[Turn] = []
+    offered: Dict[str, str] = {}  # the latest buttons' payloads and titles
     for event_id, data in stored:
         event = _parsed(data)
         if event.get("event") == "user" and event_id in understood:
             m = understood[event_id]
-            turns.append(Turn("user", m.at, m.text, event_id, m.is_button, m.intent, m.topic, m.confidence,
+            shown = offered.get(m.text, m.text) if m.is_button else m.text  # a click as its title
+            turns.append(Turn("user", m.at, _shown(shown), event_id, m.is_button, m.intent, m.topic, m.confidence,
                               m.not_understood, m.feedback, correction=queued.get(event_id), language=m.language))
         elif event.get("event") == "bot":
-            buttons = [str(b.get("title") or "") for b in (event.get("data") or {}).get("buttons") or []
-                       if isinstance(b, dict)]
+            given = [b for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            buttons = [str(b.get("title") or "") for b in given]
+            if given:
+                offered = {str(b.get("payload") or ""): str(b.get("title") or "") for b in given}
             turns.append(Turn("bot", event.get("timestamp") or 0.0, _shown(event.get("text") or ""),
                               buttons=[_shown(b) for b in buttons], language=conversation["language"] or "",
                               handoff=(event.get("metadata") or {}).get("utter_action") == HANDOFF_RESPONSE))
@@ -422,7 +431,9 @@ def clean_tags(text: str) -> Optional[str]:
     return joined if len(joined) <= MAX_TAGS_LENGTH else None
 
 
-# What people say around their problem: no problem of their own, no advice to try.
+# What people say around their problem: no problem of their own, no advice to try. CHATTER:
+# what the list leaves out of a conversation's topics.
+CHATTER = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "request_human", "bot_challenge",
                         "out_of_scope", FALLBACK_INTENT})
 

@@ -14,7 +14,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
-from actions.handoff import normal_reference, references_enabled
+from actions.handoff import normal_reference, reference_problem, references_enabled
 from assistant.channels.rate_limit import RateLimiter
 from assistant.console import audit, conversations
 from assistant.console.accounts import AGENT, LEAD
@@ -51,7 +51,10 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         typed = (request.form.get("reference") or "")[:40]
         reference = normal_reference(typed)
         if reference is None:  # not a reference at all: no look-up to count
-            return lookup_page(request, 400, typed=typed, errors={"reference": text("bad_reference", language)})
+            kind, detail = reference_problem(typed) or ("length", "0")
+            error = (text("bad_reference_character", language, character=detail) if kind == "character"
+                     else text("bad_reference", language, count=detail))
+            return lookup_page(request, 400, typed=typed, errors={"reference": error})
         account = request.ctx.session.account.username
         for limit in limits:
             wait = await limit.seconds_to_wait(account, "")

@@ -1,10 +1,9 @@
 """The support lead's pages: the conversation list with its filters, a transcript with its
 review and corrections, the corrections queue, and the figures."""
 import asyncio
-import calendar
+import datetime as dt
 import logging
 import re
-import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
@@ -16,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from actions.topics import TOPICS
 from assistant.channels.edge import clean_text
-from assistant.console import alerts, audit, conversations, corrections
+from assistant.console import alerts, audit, conversations, corrections, local_time
 from assistant.console.accounts import LEAD
 from assistant.console.texts import TEXTS, text
 from assistant.language import SUPPORTED_LANGUAGES
@@ -71,7 +70,7 @@ async def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str
     described = []
     for alert in found:
         chance = (text("under_one_in_a_million", language) if alert.chance < 1e-6
-                  else text("one_in", language, number=f"{round(1 / alert.chance):,}".replace(",", " ")))
+                  else text("one_in", language, number=f"{float(f'{1 / alert.chance:.2g}'):,.0f}".replace(",", " ")))
         described.append((
             text(f"alert_{alert.measure}", language, topic=title(alert.topic, language), count=alert.count,
                  total=alert.total, window=text(f"window_{alert.window}", language), rate=_percent(alert.rate),
@@ -80,15 +79,25 @@ async def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str
     return described
 
 
-def _date(value: str, field: str, errors: Dict[str, str], language: str) -> Optional[float]:
-    """Midnight UTC of a YYYY-MM-DD date; an error beside `field` if it is not one."""
+def _date(value: str, field: str, errors: Dict[str, str], language: str) -> Optional[dt.date]:
+    """A YYYY-MM-DD date; an error beside `field` if it is not one."""
     if not value:
         return None
     try:
-        return float(calendar.timegm(time.strptime(value, "%Y-%m-%d")))
+        day = dt.datetime.strptime(value, "%Y-%m-%d").date()
+        if not 1970 <= day.year <= 2200:  # no conversation is kept from then
+            raise ValueError(value)
+        return day
     except ValueError:
-        errors[field] = text("bad_date", language)
+        written_right = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+        errors[field] = text("date_does_not_exist" if written_right else "bad_date", language)
         return None
+
+
+def _period(first: Optional[dt.date], last: Optional[dt.date]) -> Tuple[Optional[float], Optional[float]]:
+    """From the start of the first day to the end of the last (Swedish time)."""
+    return (local_time.start_of(first) if first else None,
+            local_time.start_of(last + dt.timedelta(days=1)) if last else None)
 
 
 def read_filters(args: Any, language: str, topics: List[str]) -> Tuple[conversations.Filters, Dict[str, str], Dict[str, Any]]:
@@ -96,10 +105,7 @@ def read_filters(args: Any, language: str, topics: List[str]) -> Tuple[conversat
     values = {name: typed(args.get(name), 300) for name in ("from", "to", "language", "topic", "reviewed", "q")}
     values["flags"] = [flag for flag in args.getlist("flag") or [] if flag in conversations.FLAGS]
     errors: Dict[str, str] = {}
-    since = _date(values["from"], "from", errors, language)
-    until = _date(values["to"], "to", errors, language)
-    if until is not None:
-        until += 24 * 3600  # the end date is included
+    since, until = _period(_date(values["from"], "from", errors, language), _date(values["to"], "to", errors, language))
     if since is not None and until is not None and until <= since:
         errors["to"] = text("dates_reversed", language)
     for name, allowed in (("language", SUPPORTED_LANGUAGES), ("reviewed", ("yes", "no")), ("topic", topics)):
@@ -165,11 +171,13 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                         ((topic, title(topic, language)) for topic in topics), key=lambda option: option[1].casefold()))
 
     def transcript_page(request: Request, found: Dict, status: int = 200, errors: Optional[Dict] = None,
-                        typed_values: Optional[Dict] = None, notice: str = "", back: str = "") -> HTTPResponse:
+                        typed_values: Optional[Dict] = None, notice: str = "", back: str = "",
+                        saved: bool = False) -> HTTPResponse:
         audit.record(engine, account(request), audit.CONVERSATION_VIEWED, f"#{found['id']}")
         turns = conversations.transcript(engine, found)
         return page(request, "transcript.html", status, conversation=found, turns=turns, errors=errors or {},
-                    typed=typed_values or {}, choices=intent_choices(), title=title, notice=notice, back=back)
+                    typed=typed_values or {}, choices=intent_choices(), title=title, notice=notice, back=back,
+                    saved=saved)
 
     def conversation_at(conversation_id: int) -> Optional[Dict]:
         return conversations.find(engine, conversation_id) if row_id(conversation_id) else None
@@ -182,11 +190,13 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
             return not_found(request)
         notice = ""
         queued = request.args.get("queued")
+        saved = request.args.get("saved") == "1"
         if queued in {i for i, _ in intent_choices()}:
             notice = text("correction_queued", request.ctx.language, intent=title(queued, request.ctx.language))
-        elif request.args.get("saved") == "1":
+        elif saved:
             notice = text("review_saved", request.ctx.language)
-        return transcript_page(request, found, notice=notice, back=_local_query(request.args.get("back")))
+        return transcript_page(request, found, notice=notice, back=_local_query(request.args.get("back")),
+                               saved=saved)
 
     def after_change(conversation_id: int, back: str, done: str, anchor: str) -> HTTPResponse:
         query = urlencode([pair for pair in (tuple(done.split("=", 1)), ("back", back)) if pair[1]])
@@ -203,12 +213,12 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         tags = conversations.clean_tags(typed_tags)
         if tags is None:
             return transcript_page(request, found, 400, {"tags": text(
-                "tags_too_long", request.ctx.language, maximum=conversations.MAX_TAGS_LENGTH)}, {"tags": typed_tags},
-                back=back)
+                "tags_too_long", request.ctx.language, maximum=conversations.MAX_TAGS_LENGTH)},
+                {"tags": typed_tags, "reviewed": request.form.get("reviewed") == "yes"}, back=back)
         if request.form.get("reviewed") == "yes" and row_id(request.form.get("seen")) != found["messages"]:
             # Messages came after the page was opened: the review would cover what was not read.
             return transcript_page(request, found, 409, {"form": text("conversation_went_on", request.ctx.language)},
-                                   {"tags": typed_tags}, back=back)
+                                   {"tags": typed_tags, "reviewed": True}, back=back)
         conversations.set_review(engine, conversation_id, request.form.get("reviewed") == "yes", tags, account(request))
         audit.record(engine, account(request), audit.CONVERSATION_REVIEWED, f"#{conversation_id}")
         return after_change(conversation_id, back, "saved=1", "review")
@@ -225,6 +235,11 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
             return not_found(request, "no_such_message")
         back = _local_query(request.form.get("back"))
         intent = typed(request.form.get("intent"), 255)
+        # A title typed or pasted as the list shows it, in either language, stands for its key.
+        by_title = {shown.casefold(): name for name, shown in intent_choices()}
+        by_title.update({title(name, lang).casefold(): name for name, _ in intent_choices()
+                         for lang in SUPPORTED_LANGUAGES})
+        intent = by_title.get(intent.casefold(), intent)
         field = f"intent-{event_id}"
         if message.is_button:
             error = "button_not_corrected"
@@ -246,6 +261,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         return page(request, "corrections.html", status, queued=corrections.all_with(engine, corrections.QUEUED),
                     decided=corrections.all_with(engine, corrections.DECIDED, limit=100),
                     waiting=corrections.decided_since(engine, trained_at), trained_at=trained_at,
+                    ever_added=corrections.decided_since(engine, 0.0),
                     errors=errors or {}, notice=notice, chosen=chosen, title=title, details=details)
 
     @app.get("/corrections")
@@ -291,19 +307,17 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
     async def figures(request: Request) -> HTTPResponse:
         language = request.ctx.language
         errors: Dict[str, str] = {}
-        today = time.strftime("%Y-%m-%d", time.gmtime())
         values = {name: typed(request.args.get(name), 40) for name in ("from", "to")}
-        until = _date(values["to"] or today, "to", errors, language)
-        since = _date(values["from"], "from", errors, language)
-        if until is not None:
-            until += 24 * 3600
-            if since is None and "from" not in errors:
-                since = until - FIGURES_DEFAULT_DAYS * 24 * 3600
+        last = _date(values["to"], "to", errors, language) if values["to"] else local_time.today()
+        first = _date(values["from"], "from", errors, language)
+        if first is None and last is not None and "from" not in errors:
+            first = last - dt.timedelta(days=FIGURES_DEFAULT_DAYS - 1)
+        since, until = _period(first, last)
         if since is not None and until is not None and until <= since:
             errors["to"] = text("dates_reversed", language)
         figures = {} if errors else conversations.figures(engine, since, until)
-        shown = {} if errors else {"since": time.strftime("%Y-%m-%d", time.gmtime(since)),
-                                   "until": time.strftime("%Y-%m-%d", time.gmtime(until - 1))}
+        shown = {} if errors else {"since": first.isoformat(), "until": last.isoformat()}
+        values = {"from": values["from"] or shown.get("since", ""), "to": values["to"] or shown.get("until", "")}
         return page(request, "figures.html", 400 if errors else 200, figures=figures, values=values, errors=errors,
                     shown=shown, languages=SUPPORTED_LANGUAGES, title=title,
                     alerts=await described_alerts(engine, language))

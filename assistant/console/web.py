@@ -11,8 +11,8 @@ import asyncio
 import hmac
 import logging
 import os
+import re
 import secrets
-import time
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.console import accounts, audit, conversations, handoff_pages, review_pages
+from assistant.console import accounts, audit, conversations, handoff_pages, local_time, review_pages
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
 from assistant.console.texts import TEXTS, language_of, text
 from assistant.paths import HELD_OUT, MODEL, TRAINING_DATA
@@ -93,7 +93,8 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         html = templates.get_template(template).render(
             t=t, action_text=action_text, language=language, session=session, account=session.account if session else None,
             csrf_token=session.csrf_token if session else "", roles=ROLES, path=request.path,
-            format_time=lambda at: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)), **values)
+            here=_here(request),
+            format_time=local_time.shown, **values)
         return response.html(html, status=status)
 
     def set_cookie(reply: HTTPResponse, cookie: str, value: str, max_age: Optional[int] = None) -> None:
@@ -130,7 +131,7 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
                 session = request.ctx.session
                 if session is None:
                     if request.method == "GET":
-                        return response.redirect(f"/sign-in?next={quote(request.path)}")
+                        return response.redirect(f"/sign-in?next={quote(_here(request))}")
                     return page(request, "message.html", 401, message=text("session_ended", request.ctx.language),
                                 sign_in_link=True)
                 if session.account.role not in roles:
@@ -342,9 +343,19 @@ def _same(given: Optional[str], expected: Optional[str]) -> bool:
 
 def _local(path: Optional[str]) -> str:
     """A path on this site to go on to after signing in; nothing else (no open redirect)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 200:
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 1500:
         return ""
     return path
+
+
+def _here(request: Request) -> str:
+    """Where this page can be had again by a link (switching language, signing in): a GET
+    with its query; for the answer to a form, the page the form was on."""
+    if request.method != "POST":
+        here = request.path + (f"?{request.query_string}" if request.query_string else "")
+        return here if len(here) <= 1500 else request.path
+    return re.sub(r"/(corrections|review)$", "", request.path) if request.path.startswith("/conversations/") \
+        else ("/" if request.path == "/sign-out" else request.path)
 
 
 def _done(action: str, name: str) -> HTTPResponse:

@@ -29,7 +29,7 @@ def agent(console):
 
 
 def listed_texts(html):
-    return re.findall(r'<a href="/conversations/\d+\?back=[^"]*">([^<]*)</a>', html)
+    return re.findall(r'<a href="/conversations/\d+\?back=[^"]*">([^<]*)<span class="visually-hidden">', html)
 
 
 def conversation_link(html, text):
@@ -123,7 +123,7 @@ def test_a_transcript_shows_what_was_understood_masked_and_every_view_is_audited
     assert "Tolkat som Jag får inget mejl, säkerhet 93 %" in transcript
     assert "”Hjälpte det?” – nej" in transcript and "Överlämnad till teknisk support" in transcript
     assert 'Knappar: <span lang="sv">Ja · Nej</span>' in transcript
-    assert 'klickade på: <span id="said-' in transcript and '" lang="sv">/deny</span>' in transcript
+    assert 'klickade på: <span id="said-' in transcript and '" lang="sv">Nej</span>' in transcript  # its title
     log = console.signed_in("admin", CONSOLE_PASSWORDS["admin"]).get(console.url + "/audit").text
     assert re.search(r"<td>lead</td><td>visade samtal</td><td>#\d+</td>", log)
     assert "mejl" not in log
@@ -159,19 +159,20 @@ def test_a_correction_is_queued_approved_and_written_into_the_training_data(cons
     event = re.search(r'name="event" value="(\d+)"', page).group(1)
     wrong = browser.post(f"{console.url}{path}/corrections", data={"csrf_token": token, "event": event,
                                                                    "intent": "faq/no_such_topic"})
-    assert wrong.status_code == 400 and "Välj en avsikt eller ett ämne ur listan" in wrong.text
+    assert wrong.status_code == 400 and "Det finns inget sådant ämne" in wrong.text
     assert 'value="faq/no_such_topic"' in wrong.text
+    # Typed as the list shows it (a title, here the English one), it stands for its topic.
     queued = browser.post(f"{console.url}{path}/corrections", data={"csrf_token": token, "event": event,
-                                                                    "intent": "faq/reload_page"})
-    assert "Rättelsen ligger i kön: Vad gör jag om e-tjänsten låser sig?" in queued.text
+                                                                    "intent": "what do I do if the e-service freezes?"})
+    assert "Rättelsen ligger i kön: ”Vad gör jag om e-tjänsten låser sig?”" in queued.text
     queue = browser.get(console.url + "/corrections").text
     chosen = re.search(r'name="chosen" value="(\d+)"', queue).group(1)
     nothing = browser.post(console.url + "/corrections", data={"csrf_token": token, "decision": "approve"})
     assert nothing.status_code == 400 and "Välj minst en rättelse" in nothing.text
     approved = browser.post(console.url + "/corrections", data={"csrf_token": token, "chosen": chosen,
                                                                 "decision": "approve"})
-    assert "1 tillagda i träningsdata, 0 hoppades över" in approved.text
-    assert "finns ännu inte i en tränad modell" in approved.text
+    assert "Tillagda i träningsdata: 1. Hoppades över: 0." in approved.text
+    assert "Tillagda rättelser som ännu inte finns i en tränad modell: 1." in approved.text
     data_file = (console.training_data / "en" / "faq_browser_and_account.yml").read_text(encoding="utf-8")
     block = data_file.split("- intent: faq/reload_page")[1].split("- intent:")[0]
     assert f"- {SEEDED_FALLBACK_TEXT}\n" in block
@@ -312,3 +313,30 @@ def test_the_audit_log_shows_who_listed_conversations(console):
     lead(console).get(console.url + "/conversations?flag=handoff")
     log = console.signed_in("admin", CONSOLE_PASSWORDS["admin"]).get(console.url + "/audit").text
     assert re.search(r"<td>lead</td><td>listade samtal \(visade / träffar\)</td><td>\d+ / \d+</td>", log)
+
+
+def test_a_reference_misheard_says_which_character_cannot_be_in_one(console):
+    browser = agent(console)
+    token = csrf_token(browser.get(console.url + "/handoff").text)
+    for typed, said in (("K7QF-4MXB", "”B” finns aldrig i en referens"), ("K7QF-4MX", "det du skrev har 7")):
+        refused = browser.post(console.url + "/handoff", data={"csrf_token": token, "reference": typed})
+        assert refused.status_code == 400 and said in refused.text
+
+
+def test_a_lead_finds_a_conversation_by_its_reference_and_keeps_the_filters_across_languages(console):
+    browser = lead(console)
+    wait_for_index(console, browser)
+    found = browser.get(console.url + "/conversations?q=k7qf+4mxa").text
+    assert listed_texts(found) == ["jag får inget mejl till [e-post]"]
+    page = browser.get(console.url + "/conversations?flag=handoff&language=sv").text
+    switch = re.search(r'href="(/language/en\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+    english = browser.get(console.url + switch)
+    assert english.url.endswith("/conversations?flag=handoff&language=sv") and "Conversations found: 1." in english.text
+
+
+@pytest.mark.parametrize("query", ["from=9999-12-31", "to=9999-12-31", "from=0001-01-01", "to=2026-02-30"])
+def test_dates_out_of_any_range_are_said_to_be_wrong(console, query):
+    for path in ("/conversations", "/figures"):
+        response = lead(console).get(f"{console.url}{path}?{query}")
+        assert response.status_code == 400 and ("Det datumet finns inte" in response.text
+                                                or "Skriv datumet som" in response.text)
