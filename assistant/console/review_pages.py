@@ -236,9 +236,9 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         back = _local_query(request.form.get("back"))
         intent = typed(request.form.get("intent"), 255)
         # A title typed or pasted as the list shows it, in either language, stands for its key.
-        by_title = {shown.casefold(): name for name, shown in intent_choices()}
-        by_title.update({title(name, lang).casefold(): name for name, _ in intent_choices()
-                         for lang in SUPPORTED_LANGUAGES})
+        choices = intent_choices()
+        by_title = {shown.casefold(): name for name, shown in choices}
+        by_title.update({title(name, lang).casefold(): name for name, _ in choices for lang in SUPPORTED_LANGUAGES})
         intent = by_title.get(intent.casefold(), intent)
         field = f"intent-{event_id}"
         if message.is_button:
