@@ -31,8 +31,9 @@ MIN_EVENTS = 5
 MIN_RATIO = 2.0
 UNHELPFUL, HANDOFF = "unhelpful", "handoff"
 # The alerts are read from 30 days of messages (0.3 s over 100,000 conversations, bench/CONSOLE.md)
-# and change slowly: the pages show them at most this old.
+# and change slowly: computed in the background, at most this old.
 CACHE_SECONDS = 60
+CHANGED_SECONDS = 10
 _cache: Dict[str, Tuple[float, List["Alert"]]] = {}
 _cache_lock = threading.Lock()
 
@@ -113,11 +114,23 @@ def alerts(engine: Engine, now: Optional[float] = None) -> List[Alert]:
     return sorted(best.values(), key=lambda a: a.chance)
 
 
-def current(engine: Engine) -> List[Alert]:
-    """alerts(engine), computed at most once every CACHE_SECONDS per database."""
+def latest(engine: Engine) -> List[Alert]:
+    """The alerts last computed for a database (none before the first computation): a page
+    never waits for them."""
+    with _cache_lock:
+        cached = _cache.get(str(engine.url))
+    return cached[1] if cached else []
+
+
+def refresh(engine: Engine, index_changed: bool) -> None:
+    """Compute the alerts again if none are known, if they are older than CACHE_SECONDS, or if
+    new conversations came in more than CHANGED_SECONDS after they were computed. The console's
+    background task calls this after each round of indexing."""
     key, now = str(engine.url), time.monotonic()
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is None or now - cached[0] > CACHE_SECONDS:
-            cached = _cache[key] = (now, alerts(engine))
-    return cached[1]
+    age = now - cached[0] if cached else None
+    if age is None or age > CACHE_SECONDS or (index_changed and age > CHANGED_SECONDS):
+        found = alerts(engine)
+        with _cache_lock:
+            _cache[key] = (now, found)

@@ -19,7 +19,6 @@ from assistant.console import alerts, audit, conversations, corrections, local_t
 from assistant.console.accounts import LEAD
 from assistant.console.texts import TEXTS, text
 from assistant.language import SUPPORTED_LANGUAGES
-from assistant.reliability import kind_and_place
 from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.inbox import ImportRefused
 
@@ -58,15 +57,10 @@ def _percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
-async def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
-    """The outage alerts of now, each as (what happened, how likely by chance), in `language`.
-    Read in a thread (30 days of messages); if that fails, the page shows none and says so in
-    the log."""
-    try:
-        found = await asyncio.get_running_loop().run_in_executor(None, alerts.current, engine)
-    except Exception as error:
-        logger.error(f"The outage alerts could not be computed: {kind_and_place(error)}")
-        return []
+def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
+    """The outage alerts last computed (assistant/console/alerts.py), each as (what happened,
+    how likely by chance), in `language`."""
+    found = alerts.latest(engine)
     described = []
     for alert in found:
         chance = (text("under_one_in_a_million", language) if alert.chance < 1e-6
@@ -320,7 +314,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         values = {"from": values["from"] or shown.get("since", ""), "to": values["to"] or shown.get("until", "")}
         return page(request, "figures.html", 400 if errors else 200, figures=figures, values=values, errors=errors,
                     shown=shown, languages=SUPPORTED_LANGUAGES, title=title,
-                    alerts=await described_alerts(engine, language))
+                    alerts=described_alerts(engine, language))
 
 
 def _local_query(value: Optional[str]) -> str:

@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.console import accounts, audit, conversations, handoff_pages, local_time, review_pages
+from assistant.console import accounts, alerts, audit, conversations, handoff_pages, local_time, review_pages
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
 from assistant.console.texts import TEXTS, language_of, text
 from assistant.paths import HELD_OUT, MODEL, TRAINING_DATA
@@ -211,7 +211,7 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
     async def home(request: Request) -> HTTPResponse:
         lead = request.ctx.session.account.role == LEAD
         return page(request, "home.html",
-                    alerts=await review_pages.described_alerts(engine, request.ctx.language) if lead else [])
+                    alerts=review_pages.described_alerts(engine, request.ctx.language) if lead else [])
 
     @app.route("/password", methods=["GET", "POST"])
     @requires(*ROLES)
@@ -313,11 +313,18 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
     handoff_pages.register(app, engine, page, requires)
 
     async def keep_index_current() -> None:
+        """Read new conversations into the index, then bring the outage alerts up to date."""
+        loop = asyncio.get_running_loop()
         while True:
+            indexed = 0
             try:
-                await asyncio.get_running_loop().run_in_executor(None, conversations.catch_up, engine)
+                indexed = await loop.run_in_executor(None, conversations.catch_up, engine)
             except Exception as error:  # the next round tries again; the pages show what is indexed
                 logger.error(f"Indexing conversations failed: {kind_and_place(error)}")
+            try:
+                await loop.run_in_executor(None, alerts.refresh, engine, indexed > 0)
+            except Exception as error:
+                logger.error(f"Computing the outage alerts failed: {kind_and_place(error)}")
             await asyncio.sleep(index_seconds)
 
     @app.after_server_start
