@@ -40,10 +40,15 @@ def new_reference() -> Text:
     return f"{code[:4]}-{code[4:]}"
 
 
+def _code(typed: Text) -> Text:
+    """The letters and digits of what was typed, upper case, O read as 0."""
+    return "".join(ch for ch in typed[:40].upper().replace("O", "0") if ch.isalnum())
+
+
 def reference_problem(typed: Text) -> Optional[Tuple[Text, Text]]:
     """Why `typed` cannot be a reference: ("length", how many characters) or ("character",
     the first that is never in one); None if it can be."""
-    code = "".join(ch for ch in typed[:40].upper().replace("O", "0") if ch.isalnum())
+    code = _code(typed)
     wrong = next((ch for ch in code if ch not in REFERENCE_ALPHABET), None)
     if wrong is not None:
         return "character", wrong
@@ -55,9 +60,9 @@ def reference_problem(typed: Text) -> Optional[Tuple[Text, Text]]:
 def normal_reference(typed: Text) -> Optional[Text]:
     """A reference as someone may type or hear it (lower case, spaces, no dash), written as it
     was given; None when it cannot be one."""
-    code = "".join(ch for ch in typed[:40].upper().replace("O", "0") if ch.isalnum())
-    if len(code) != REFERENCE_LENGTH or any(ch not in REFERENCE_ALPHABET for ch in code):
+    if reference_problem(typed) is not None:
         return None
+    code = _code(typed)
     return f"{code[:4]}-{code[4:]}"
 
 

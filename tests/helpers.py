@@ -14,6 +14,7 @@ import requests
 import socketio
 import yaml
 
+from actions.handoff import REFERENCE_ALPHABET
 from assistant.language import detect_language
 from assistant.processes import Process, reachable, wait_for
 from assistant.privacy import EMAIL as EMAIL_PLACEHOLDER
@@ -78,8 +79,8 @@ def require_services(services: Dict[str, Any]) -> None:
 # ----- replies
 
 PHONE = "0771-235 235"
-# A handoff reference (actions/handoff.py) as the assistant writes it.
-HANDOFF_REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
+# A handoff reference as the assistant writes it (actions/handoff.py).
+HANDOFF_REFERENCE = re.compile(rf"\b[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}\b")
 HANDOFF_MENU = {
     "sv": ["knappval 1 till Kontaktcenter", "knappval 7 till teknisk support", "Ring oss"],
     "en": ["Choose 1 for Kontaktcenter", "choose 7 for technical support", "Ring oss"],

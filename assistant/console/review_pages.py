@@ -192,8 +192,8 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         return transcript_page(request, found, notice=notice, back=_local_query(request.args.get("back")),
                                saved=saved)
 
-    def after_change(conversation_id: int, back: str, done: str, anchor: str) -> HTTPResponse:
-        query = urlencode([pair for pair in (tuple(done.split("=", 1)), ("back", back)) if pair[1]])
+    def after_change(conversation_id: int, back: str, done: Tuple[str, str], anchor: str) -> HTTPResponse:
+        query = urlencode([pair for pair in (done, ("back", back)) if pair[1]])
         return response.redirect(f"/conversations/{conversation_id}?{query}#{anchor}")
 
     @app.post("/conversations/<conversation_id:int>/review")
@@ -215,7 +215,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                                    {"tags": typed_tags, "reviewed": True}, back=back)
         conversations.set_review(engine, conversation_id, request.form.get("reviewed") == "yes", tags, account(request))
         audit.record(engine, account(request), audit.CONVERSATION_REVIEWED, f"#{conversation_id}")
-        return after_change(conversation_id, back, "saved=1", "review")
+        return after_change(conversation_id, back, ("saved", "1"), "review")
 
     @app.post("/conversations/<conversation_id:int>/corrections")
     @requires(LEAD)
@@ -244,7 +244,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
             error = "already_decided"
         else:
             audit.record(engine, account(request), audit.CORRECTION_QUEUED, f"#{conversation_id}")
-            return after_change(conversation_id, back, f"queued={intent}", f"message-{event_id}")
+            return after_change(conversation_id, back, ("queued", intent), f"message-{event_id}")
         return transcript_page(request, found, 400, {field: text(error, request.ctx.language)}, {event_id: intent},
                                back=back)
 
