@@ -52,6 +52,9 @@ help:
 	@echo "             instances of the scaled profile: bench/SCALED.md (about 10 minutes)"
 	@echo "make bench PROFILE=console  the staff console's pages over 100,000 conversations"
 	@echo "             in PostgreSQL: bench/CONSOLE.md (about 10 minutes)"
+	@echo "make bench PROFILE=training  the chat's reply times while a model trains in the"
+	@echo "             background as the staff console trains it, and the time from the request"
+	@echo "             to the new model answering: bench/TRAINING.md (about 10 minutes)"
 	@echo "make lock    re-pin requirements.lock from requirements.in"
 	@echo "make clean   remove the venv, the spaCy pipeline, models and test results"
 
@@ -132,6 +135,8 @@ ifeq ($(PROFILE),console)
 	$(BIN)/python -m bench.console $(if $(QUICK),--conversations 300 --repeats 3 --out reports/bench/CONSOLE.md)
 else ifeq ($(PROFILE),scaled)
 	$(BIN)/python -m bench.scaled $(if $(QUICK),--quick --out reports/bench/SCALED.md)
+else ifeq ($(PROFILE),training)
+	$(BIN)/python -m bench.training_load $(if $(QUICK),--quick --out reports/bench/TRAINING.md)
 else
 	$(BIN)/python -m bench $(if $(QUICK),--quick --out reports/bench/RESULTS.md)
 endif

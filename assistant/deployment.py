@@ -30,6 +30,12 @@ Both profiles:
     CHAT_RATE_LIMIT_*      see assistant/channels/rate_limit.py
     ACTION_SERVER_TIMEOUT_SECONDS  how long an action may take before the user gets an apology
                            with the support phone number (10; assistant/reliability.py)
+    MODEL_STORE_PORT=8082 MODEL_STORE_INTERFACE=127.0.0.1 (0.0.0.0 scaled)
+    MODEL_STORE_URL=http://127.0.0.1:8082/models/live (where the Rasa instances reach it)
+    MODEL_STORE_TOKEN      the secret the instances send to the model store (generated for one
+                           `make run` if not set; instances on other hosts need it set)
+    MODEL_STORE_PULL_SECONDS=10  how often each instance asks for the live model
+    MODEL_STORE_DIR=var/model-store  the trained models and their data (assistant/model_store/)
     CONSOLE_PORT=8081 CONSOLE_INTERFACE=127.0.0.1 CONSOLE_SECURE_COOKIES=false
     CONSOLE_SESSION_IDLE_MINUTES=30 CONSOLE_SESSION_HOURS=8 CONSOLE_AUDIT_RETENTION_DAYS=365
                            the staff console (assistant/console/; docs/deployment.md)
@@ -60,6 +66,7 @@ from assistant.processes import RASA, Process, base_environment, free_port, reac
 PROFILES = ("embedded", "scaled")
 WEB_PORT = 8080
 CONSOLE_PORT = 8081
+MODEL_STORE_PORT = 8082
 
 SCALED_DEFAULTS = {
     "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432", "POSTGRES_DB": "assistant",
@@ -72,6 +79,13 @@ SCALED_DEFAULTS = {
     "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5",
     # Instances on other hosts reach the action server with the token; see action_server.py.
     "ACTION_SERVER_INTERFACE": "0.0.0.0", "ACTION_SERVER_TOKEN": "",
+    # ... and the model store likewise.
+    "MODEL_STORE_INTERFACE": "0.0.0.0",
+}
+# Both profiles (endpoints.yml names these too).
+MODEL_STORE_DEFAULTS = {
+    "MODEL_STORE_PORT": str(MODEL_STORE_PORT), "MODEL_STORE_INTERFACE": "127.0.0.1", "MODEL_STORE_TOKEN": "",
+    "MODEL_STORE_PULL_SECONDS": "10",
 }
 
 
@@ -98,6 +112,9 @@ def use_profile_settings(environ: Dict[str, str]) -> Path:
         for name, value in SCALED_DEFAULTS.items():
             environ.setdefault(name, value)
         environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    for name, value in MODEL_STORE_DEFAULTS.items():
+        environ.setdefault(name, value)
+    environ.setdefault("MODEL_STORE_URL", f"http://127.0.0.1:{environ['MODEL_STORE_PORT']}/models/live")
     return endpoints_file(environ)
 
 
@@ -120,8 +137,10 @@ def server_settings_file() -> Dict[str, str]:
 def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] = None) -> Dict[str, str]:
     """The environment of every server of the profile (Rasa and actions)."""
     env = base_environment(environ)
+    use_profile_settings(env)
+    if not env.get("MODEL_STORE_TOKEN"):
+        env["MODEL_STORE_TOKEN"] = secrets.token_hex(32)
     if profile(env) == "scaled":
-        use_profile_settings(env)
         env.setdefault(
             "CHAT_RATE_LIMIT_REDIS_URL",
             f"redis://:{env['REDIS_PASSWORD']}@{env['REDIS_HOST']}:{env['REDIS_PORT']}/{env['REDIS_DB']}",
@@ -164,11 +183,14 @@ def api_arguments(environ: Mapping[str, str]) -> List[str]:
     )
 
 
-def rasa_command(environ: Mapping[str, str], port: int, model: Path = MODEL,
+def rasa_command(environ: Mapping[str, str], port: int, model: Optional[Path] = None,
                  endpoints: Optional[Path] = None, interface: str = "0.0.0.0",
                  credentials: Optional[Path] = None) -> List[str]:
+    """Rasa serving `model`, or with none the live model of the model store (the endpoints
+    file's `models:`; Rasa ignores --model once that is set)."""
     return [
-        sys.executable, "-m", "assistant.rasa_server", "run", "--model", str(model), "--port", str(port),
+        sys.executable, "-m", "assistant.rasa_server", "run", *(["--model", str(model)] if model else []),
+        "--port", str(port),
         "--interface", interface, "--endpoints", str(endpoints or endpoints_file(environ)),
         "--credentials", str(credentials or CREDENTIALS),
         "--cors", *environ["CHAT_ALLOWED_ORIGINS"].split(),
@@ -194,6 +216,48 @@ def console_command(environ: Mapping[str, str]) -> List[str]:
             "--interface", environ.get("CONSOLE_INTERFACE", "127.0.0.1")]
 
 
+def model_store_command(environ: Mapping[str, str], endpoints: Optional[Path] = None) -> List[str]:
+    return [sys.executable, "-m", "assistant.model_store", "--endpoints", str(endpoints or endpoints_file(environ)), "serve",
+            "--port", environ["MODEL_STORE_PORT"], "--interface", environ["MODEL_STORE_INTERFACE"]]
+
+
+def start_model_store(env: Mapping[str, str], workdir: Optional[Path] = None,
+                      endpoints: Optional[Path] = None) -> Process:
+    """The model store's server, once it answers."""
+    import requests
+
+    store = start("model store", model_store_command(env, endpoints), workdir, env)
+    port = env["MODEL_STORE_PORT"]
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok, [store], "The model store")
+    except BaseException:
+        store.stop()
+        raise
+    return store
+
+
+def serve_model(env: Dict[str, str], model: Path, workdir: Path, pull_seconds: int = 2,
+                endpoints: Optional[Path] = None) -> Process:
+    """A model store of its own for the servers of one test or bench run, `model` live in
+    it: sets the MODEL_STORE_* settings of `env`, which the Rasa servers then pull with."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env.update({"MODEL_STORE_PORT": str(port), "MODEL_STORE_INTERFACE": "127.0.0.1",
+                "MODEL_STORE_URL": f"http://127.0.0.1:{port}/models/live", "MODEL_STORE_DIR": str(workdir / "model-store"),
+                "MODEL_STORE_PULL_SECONDS": str(pull_seconds), "MODEL_STORE_TOKEN": env.get("MODEL_STORE_TOKEN") or secrets.token_hex(32)})
+    if add_to_model_store(env, model, endpoints) != 0:
+        raise RuntimeError(f"{model} could not be added to the model store")
+    return start_model_store(env, workdir, endpoints)
+
+
+def add_to_model_store(env: Mapping[str, str], model: Path, endpoints: Optional[Path] = None,
+                       quiet: bool = True) -> int:
+    """As `make run` adds the model it trained (live if it is the first); the exit code."""
+    return subprocess.run([sys.executable, "-m", "assistant.model_store", "--endpoints",
+                           str(endpoints or endpoints_file(env)), "prepare", "--model", str(model)],
+                          cwd=ROOT, env=base_environment(env), capture_output=quiet).returncode
+
+
 def action_server_command(port: int) -> List[str]:
     return [sys.executable, "-m", "assistant.action_server", "--port", str(port)]
 
@@ -217,10 +281,17 @@ STOCK_TRACKER_STORE = {"type": "SQL", "dialect": "sqlite"}
 STOCK_CREDENTIALS = {"rest": None}
 
 
-def write_endpoints(workdir: Path, actions_port: int, stock: bool = False) -> Path:
+def write_endpoints(workdir: Path, actions_port: int, stock: bool = False,
+                    model_store: Optional[Mapping[str, str]] = None) -> Path:
     """The project's endpoints.yml (or Rasa's stock tracker store), with this action
-    server's port and a SQLite file of its own in `workdir`."""
+    server's port and a SQLite file of its own in `workdir`; the model pulled from the model
+    store whose MODEL_STORE_* settings `model_store` holds, or none (the server is given one)."""
     endpoints = yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))
+    if model_store is None:
+        del endpoints["models"]
+    else:
+        endpoints["models"] = {"url": model_store["MODEL_STORE_URL"], "token": model_store["MODEL_STORE_TOKEN"],
+                               "wait_time_between_pulls": int(model_store["MODEL_STORE_PULL_SECONDS"])}
     if stock:
         endpoints["tracker_store"] = dict(STOCK_TRACKER_STORE)
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
@@ -309,17 +380,18 @@ def wait_for_workers(rasa: Process, workers: int, what: str = "every worker") ->
     wait_for(lambda: rasa.log_tail(10**7).count(UP_AND_RUNNING) >= workers, [rasa], what)
 
 
-def start_servers(model: Path, workdir: Path, stock: bool = False, origins: Optional[Sequence[str]] = None,
-                  rasa_arguments: Sequence[str] = ()) -> Servers:
+def start_servers(model: Optional[Path], workdir: Path, stock: bool = False, origins: Optional[Sequence[str]] = None,
+                  rasa_arguments: Sequence[str] = (), model_store: Optional[Mapping[str, str]] = None) -> Servers:
     """An action server and a Rasa server of the embedded profile on free ports of
     127.0.0.1, as `make run` starts them, their logs and conversations in `workdir`, with the
     rate limits off (the load comes from one address) and `origins` allowed (by default those
     `make run` allows); or with `stock` as plain `rasa run` serves the model (the benchmark's
-    baseline). Returns once the Rasa server answers a message; the cold start is the time from
-    its launch to that answer."""
+    baseline). With `model_store` (MODEL_STORE_* settings) the server pulls the live model
+    from there instead of serving `model`. Returns once the Rasa server answers a message; the
+    cold start is the time from its launch to that answer."""
     workdir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
-    endpoints = write_endpoints(workdir, actions_port, stock)
+    endpoints = write_endpoints(workdir, actions_port, stock, model_store)
     env = server_environment({}, origins=None if origins is None else list(origins))
     if stock:
         credentials = workdir / "credentials.yml"
@@ -367,7 +439,17 @@ def main() -> int:
     if retention.returncode != 0:
         return retention.returncode
 
-    processes = [start("actions", action_server_command(5055), env=env)]
+    # The model make trained goes into the model store (live if it is the first), which must
+    # answer before the Rasa instances ask it for the live model.
+    prepared = add_to_model_store(env, MODEL, quiet=False)
+    if prepared != 0:
+        return prepared
+    try:
+        processes = [start_model_store(env)]
+    except RuntimeError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 1
+    processes.append(start("actions", action_server_command(5055), env=env))
     processes += [start(f"rasa :{port}", rasa_command(env, port), env=rasa_env) for port in rasa_ports]
     processes.append(start("chat page", [sys.executable, "-m", "assistant.demo_site", "--port", str(WEB_PORT),
                                          "--assistant-url", f"http://localhost:{rasa_ports[0]}"], env=env))
@@ -399,6 +481,7 @@ def _banner(env: Mapping[str, str], rasa_ports: List[int]) -> str:
 Starting the assistant (the Rasa server needs about 12 seconds to load the model).
 Then open the chat page:  http://localhost:{WEB_PORT}/   (English: http://localhost:{WEB_PORT}/en/)
 Staff console:            http://localhost:{env.get("CONSOLE_PORT", CONSOLE_PORT)}/   (the first account: make staff-user NAME=...)
+                          where support leads train, compare and make models live (model store: {env["MODEL_STORE_URL"]})
 or talk to it over REST:
   curl -s localhost:{rasa_ports[0]}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{{"sender": "me", "message": "Jag får ingen sms-kod"}}'

@@ -32,6 +32,11 @@ Speed (measured with `make bench`; bench/ANALYSIS.md):
   the server. Python's full collection walks all of them, a 400 ms pause every few hundred
   messages for whoever is waiting then. Once the model is loaded, they are moved out of the
   collector's sight (`gc.freeze`).
+- Swapping the model (the model store's activation, pulled by Rasa's `models:` endpoint):
+  Rasa loads the new model in the event loop, so every conversation waits the 10 seconds a
+  load takes. Here it is loaded in a thread while the old one answers, then put in place at
+  once; the frozen old model is handed back to the collector, the trackers cached with the
+  old domain are dropped, and the new model is frozen in turn.
 
 Failures the user must notice (why: assistant/reliability.py):
 - tracker store errors reach the channel instead of Rasa's FailSafeTrackerStore hiding them;
@@ -40,6 +45,9 @@ Failures the user must notice (why: assistant/reliability.py):
 
 Typed text that looks like a command is only a command when the bot offered it (why:
 assistant/command_guard.py).
+
+Service notices are put before the answers they concern, for every action's answers (why and
+which: assistant/notices.py).
 """
 import asyncio
 import hashlib
@@ -234,6 +242,78 @@ def _freeze_the_loaded_model_for_the_garbage_collector() -> None:
     _replace("rasa.core.run:load_agent_on_start", load_agent_on_start)
 
 
+async def swap_model(agent: Any, model_directory: str, fingerprint: str) -> None:
+    """Load the model in `model_directory` beside the live one, then make it the live one."""
+    import gc
+    import time
+
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.core.processor import MessageProcessor
+
+    started = time.monotonic()
+    replacing = agent.processor is not None
+    processor = await asyncio.get_running_loop().run_in_executor(None, lambda: MessageProcessor(
+        model_path=model_directory, tracker_store=agent.tracker_store, lock_store=agent.lock_store,
+        action_endpoint=agent.action_endpoint, generator=agent.nlg, http_interpreter=agent.http_interpreter))
+    # From here to the end nothing awaits: no message sees half of the new model.
+    agent.processor, agent.domain = processor, processor.domain
+    agent._set_fingerprint(fingerprint)
+    agent.tracker_store.domain = agent.domain
+    if isinstance(agent.nlg, TemplatedNaturalLanguageGenerator):
+        agent.nlg.responses = agent.domain.responses if agent.domain else {}
+    forget = getattr(agent.tracker_store, "forget_cached_conversations", None)
+    if forget is not None:
+        forget()
+    if replacing:  # the first model is frozen by load_agent_on_start, once the server is set up
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        _return_freed_memory()
+    logger.info(f"Now serving the model {fingerprint[:12]} (loaded in {time.monotonic() - started:.1f} s).")
+
+
+def _return_freed_memory() -> None:
+    """Hand the freed model's memory back to the system (glibc keeps it for reuse otherwise,
+    and the process would stay at the size of two models after every swap)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by the next swap
+        pass
+
+
+def _load_pulled_models_beside_the_live_one() -> None:
+    import rasa.core.agent
+    from rasa.utils.common import TempDirectoryPath, get_temp_dir_name
+    from rasa.nlu.utils import is_url
+
+    # A model that failed to load is asked for as if it were the one held (If-None-Match), so
+    # that it is not downloaded and loaded again at every pull; a new activation still comes.
+    refused: Dict[str, Optional[str]] = {"fingerprint": None}
+
+    async def _update_model_from_server(model_server: Any, agent: Any) -> None:
+        import aiohttp
+
+        if not is_url(model_server.url):
+            raise aiohttp.InvalidURL(model_server.url)
+        with TempDirectoryPath(get_temp_dir_name()) as temporary_directory:
+            fingerprint = None
+            try:
+                fingerprint = await rasa.core.agent._pull_model_and_fingerprint(
+                    model_server, refused["fingerprint"] or agent.fingerprint, temporary_directory)
+                if fingerprint:
+                    await swap_model(agent, temporary_directory, fingerprint)
+                    refused["fingerprint"] = None
+            except Exception:  # noqa: BLE001 -- as Rasa's: the live model stays
+                refused["fingerprint"] = fingerprint
+                logger.exception(f"Failed to load the model {str(fingerprint)[:12]}; the previous model "
+                                 "stays loaded and this one is not tried again.")
+
+    _replace("rasa.core.agent:_update_model_from_server", _update_model_from_server)
+
+
 # ----- failures the user must notice (assistant/reliability.py) ------------------------
 
 def _let_tracker_store_errors_through() -> None:
@@ -301,6 +381,29 @@ def _apologise_when_the_action_server_fails() -> None:
     _replace("rasa.core.actions.action:RemoteAction.run", run)
 
 
+# ----- service notices (assistant/notices.py) ------------------------------------------
+
+def _insert_service_notices() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    from assistant import notices
+
+    rasa_log_action_on_tracker = MessageProcessor._log_action_on_tracker
+    active = notices.ActiveNotices()
+
+    def _log_action_on_tracker(self: Any, tracker: Any, action: Any, events: Any, prediction: Any) -> None:
+        # _run_action hands this same list to execute_side_effects, which sends the answers:
+        # what is inserted here is both logged and sent, in order.
+        if events:
+            try:
+                notices.insert(events, tracker, active.get(getattr(self.tracker_store, "engine", None)))
+            except Exception as error:  # noqa: BLE001 -- the answer goes out without the notice
+                logger.error(f"Inserting a service notice failed: {type(error).__name__}")
+        return rasa_log_action_on_tracker(self, tracker, action, events, prediction)
+
+    _replace("rasa.core.processor:MessageProcessor._log_action_on_tracker", _log_action_on_tracker)
+
+
 # ----- typed commands (assistant/command_guard.py) -------------------------------------
 
 def _parse_typed_commands_as_text() -> None:
@@ -336,6 +439,16 @@ PATCHES: Tuple[Patch, ...] = (
         ("rasa.core.run:serve_application",
          "fa80588d9e008b67948290d1da64c97fbab5a1a8069b880c18cc3c8399ef9c2b"),
     ), _freeze_the_loaded_model_for_the_garbage_collector),
+    Patch("a pulled model loaded beside the live one", (
+        ("rasa.core.agent:_update_model_from_server",
+         "677a9cee565c4c588bbf325f85936bf0ddef53b63cf899abd31a7d1c8c92e888"),
+        ("rasa.core.agent:Agent.load_model",
+         "f4c1ab4c5c7af6349384fc0a2d3a1cffdc5f277f08378d07fd0cd247cd4d5fa7"),
+        ("rasa.core.agent:_pull_model_and_fingerprint",
+         "373d0bc12bb9a25c99349a0c9db3f41f43abcfbf00860889a6efaebdd70849a3"),
+        ("rasa.core.agent:load_from_server",
+         "5415018b09e561091d642bf00b85ce2220f8f2e1d21cd8bac128ee8d0fd08b42"),
+    ), _load_pulled_models_beside_the_live_one),
     Patch("tracker store errors reach the channel", (
         ("rasa.core.agent:Agent._create_tracker_store",
          "97499b594b45581b2c6d8ff7adb9083af24eba85654995a40350de65633ca574"),
@@ -348,6 +461,12 @@ PATCHES: Tuple[Patch, ...] = (
         ("rasa.core.actions.action:RemoteAction.run",
          "ccabf6f1160d527a157fad5bd285ce69e8221b1bcad23f8a61499b4360a1c17e"),
     ), _apologise_when_the_action_server_fails),
+    Patch("service notices before the answers they concern", (
+        ("rasa.core.processor:MessageProcessor._log_action_on_tracker",
+         "d973d12a6d0a3623a8b0c9c2274c5b3008f5eaa3f19aa73311845702e4ed16f9"),
+        ("rasa.core.processor:MessageProcessor._run_action",
+         "6d383d0179ef1187639887289168959a5a82f94e6949e4e27bb83b2165094995"),
+    ), _insert_service_notices),
     Patch("typed commands only when offered", (
         ("rasa.core.processor:MessageProcessor.parse_message",
          "b98d8e49b9f2c433040af62752212dc374600d50cd21deec82386642b64d30dc"),

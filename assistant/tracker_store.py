@@ -83,6 +83,10 @@ class RecentEventsSQLTrackerStore(SQLTrackerStore):
         if not any(isinstance(event, SessionStarted) for event in self._saved_now):
             self._remember(tracker)
 
+    def forget_cached_conversations(self) -> None:
+        """After a model swap: the cached trackers hold the old domain's slots."""
+        self._trackers.clear()
+
     def _remember(self, tracker: DialogueStateTracker) -> None:
         self._trackers[tracker.sender_id] = tracker
         while len(self._trackers) > self.cached_conversations:

@@ -69,6 +69,8 @@ def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool 
     else:
         env = deployment.server_environment({})
         endpoints = write_endpoints(workdir, actions_port)
+    # The scaled profile's instances pull the model from a model store, as make run-scaled's do.
+    model_store = deployment.serve_model(env, MODEL, workdir / run) if layout.profile == "scaled" else None
     actions = start_actions(env, actions_port, workdir, f"actions-{run}")
     env = rasa_environment(env, rate_limits=False)
     instances: List[Process] = []
@@ -104,6 +106,8 @@ def measure(layout: Layout, loads: List, workdir: Path, fresh_connections: bool 
         for process in instances:
             process.stop()
         actions.stop()
+        if model_store is not None:
+            model_store.stop()
         if layout.profile == "scaled":
             drop_database(*POSTGRES, f"assistant_{run}")
 

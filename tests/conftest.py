@@ -85,6 +85,30 @@ def model_path() -> Path:
     return MODEL
 
 
+SMALL_CONFIG = paths.ROOT / "tests" / "small-config.yml"
+# The topic the worse model never learnt.
+TOPIC_LEFT_OUT = "card_payment"
+
+
+@pytest.fixture(scope="session")
+def worse_model(tmp_path_factory) -> Path:
+    """A deliberately worse model, trained once per run as a developer would outside the
+    console: the tests' small configuration, on the data without the card payment topic."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("worse-model")
+    shutil.copytree(paths.ROOT / "data", folder / "data")
+    for found in (folder / "data" / "nlu").glob(f"*/{TOPIC_LEFT_OUT}.yml"):
+        found.unlink()
+    result = subprocess.run([str(Path(sys.executable).with_name("rasa")), "train", "--config", str(SMALL_CONFIG),
+                             "--domain", str(paths.DOMAIN), "--data", str(folder / "data"), "--out", str(folder),
+                             "--fixed-model-name", "worse"], cwd=paths.ROOT, capture_output=True, text=True, timeout=1800)
+    model = folder / "worse.tar.gz"
+    assert result.returncode == 0 and model.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    return model
+
+
 @pytest.fixture(scope="session")
 def console(tmp_path_factory):
     """The staff console on SQLite, served as `make run` serves it, with an admin, a support
@@ -100,12 +124,14 @@ def console(tmp_path_factory):
                                  ("agent", "Aga Agent", accounts.AGENT)):
         accounts.create_account(engine, username, name, role, CONSOLE_PASSWORDS[username])
     seed_conversations(endpoints)
-    # Approved corrections are written into a copy of data/.
+    # Approved corrections and edited answers are written into a copy of the project.
     shutil.copytree(paths.ROOT / "data", folder / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copyfile(paths.ROOT / name, folder / name)
     # Every test signs in from 127.0.0.1: the limit per address is tested on a console of its own.
     with serving_console(folder, endpoints, {"CONSOLE_SIGN_INS_PER_MINUTE": "10000", "CONSOLE_INDEX_SECONDS": "0.5",
                                              "CONSOLE_TRAINING_DATA": str(folder / "data" / "nlu")}) as url:
-        yield Console(url, endpoints, folder / "data" / "nlu")
+        yield Console(url, endpoints, folder / "data" / "nlu", folder / "domain.yml")
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +165,7 @@ def parse(agent):
 
 # Fixtures that need the trained model; a test using any of them (directly or through another
 # fixture) is marked `model`, so `make test-fast` can leave it out.
-_MODEL_FIXTURES = {"model_path", "agent", "parse", "story_results", "bot"}
+_MODEL_FIXTURES = {"model_path", "agent", "parse", "story_results", "bot", "worse_model"}
 
 
 def pytest_collection_modifyitems(items):

@@ -263,6 +263,7 @@ class Console:
     url: str
     endpoints: Path
     training_data: Optional[Path] = None
+    domain: Optional[Path] = None
 
     def signed_in(self, username: str, password: str) -> requests.Session:
         browser = requests.Session()

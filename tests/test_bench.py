@@ -65,3 +65,20 @@ def test_the_console_benchmark_seeds_indexes_and_times_every_page(tmp_path):
     assert all(page["status"] == 200 for page in pages.values()), pages
     assert any(name.startswith("transcript") for name in pages) and "handoff look-up by reference (agent)" in pages
     assert "| list: ended in a handoff |" in report.read_text(encoding="utf-8")
+
+
+def test_the_training_benchmark_loads_the_chat_through_a_training_and_a_model_swap(model_path, tmp_path):
+    report = tmp_path / "TRAINING.md"
+    finished = subprocess.run([sys.executable, "-m", "bench.training_load", "--quick", "--out", str(report)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-3000:]
+
+    results = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    windows = {window["label"]: window for window in results["windows"]}
+    assert windows["idle"]["answered"] > 0 and windows["during rasa train"]["answered"] > 0, windows
+    # No message failed while the console's job trained and evaluated, nor while the model changed.
+    assert all(window["errors"] == {} for window in windows.values()), windows
+    assert results["job"]["status"] == "done" and results["job"]["training_seconds"] > 0
+    # The trained model went live: the Rasa server said it serves it.
+    assert results["live"]["activation_to_serving_seconds"] > 0, results["live"]
+    assert "## From the request to live" in report.read_text(encoding="utf-8")

@@ -11,7 +11,9 @@ Two holes of Rasa 3.6's channel are closed here:
   signed session ids (`<32 hex>.<HMAC>`, secret CHAT_SESSION_SECRET), resumes a session only
   for a valid signature, binds each socket to one session and takes the conversation from
   that binding, never from the message.
-It also awaits enter_room(), without which the pinned python-socketio never delivered replies.
+It also awaits enter_room(), without which the pinned python-socketio never delivered replies,
+and sends a custom payload (a service notice, assistant/notices.py) as {"custom": ...}: Rasa's
+passed its keys to socket.io's emit() as arguments, which failed on any but `data`.
 """
 import hashlib
 import hmac
@@ -72,6 +74,11 @@ def session_of(token: str) -> str:
 
 def allowed_origins() -> FrozenSet[str]:
     return frozenset(os.environ.get("CHAT_ALLOWED_ORIGINS", "").split())
+
+
+class _Output(SocketIOOutput):
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, {"custom": json_message}, room=recipient_id)
 
 
 class _OriginCheckingEngineIO(engineio.AsyncServer):
@@ -145,7 +152,7 @@ class MaskedSocketIOInput(SocketIOInput):
                 message = incoming(session, data["message"], _page_metadata(data.get(self.metadata_key)))
             except BadRequest:
                 return  # nothing to answer; socket.io has no status code to say so
-            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            output_channel = _Output(sio, self.bot_message_evt)
             request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
             address = (request.remote_addr or request.ip) if request is not None else ""
             agent = getattr(request.app.ctx, "agent", None) if request is not None else None

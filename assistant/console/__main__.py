@@ -23,7 +23,7 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 def serve(args: argparse.Namespace) -> int:
     from assistant.console import audit
     from assistant.console.store import open_database
-    from assistant.console.web import create_app
+    from assistant.console.web import create_app, project_of
     from assistant.paths import TRAINING_DATA
 
     secure = os.environ.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes")
@@ -37,10 +37,18 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"Cannot start the staff console: {error}", file=sys.stderr)
         return 2
-    engine = open_database(args.endpoints)
-    # Another copy of data/nlu (tests, a staging server) to write approved corrections into.
+    # Another copy of the project (tests, a staging server) to write approved corrections into.
     data_dir = Path(os.environ.get("CONSOLE_TRAINING_DATA") or TRAINING_DATA)
-    app = create_app(engine, secure_cookies=secure, data_dir=data_dir)
+    try:
+        project_of(data_dir)
+    except ValueError as error:
+        print(f"Cannot start the staff console: {error}", file=sys.stderr)
+        return 2
+    engine = open_database(args.endpoints)
+    # The tests train with a small configuration of their own.
+    training_config = os.environ.get("CONSOLE_TRAINING_CONFIG")
+    app = create_app(engine, secure_cookies=secure, data_dir=data_dir,
+                     training_config=Path(training_config) if training_config else None)
     print(f"Staff console on http://{args.interface}:{args.port}/", flush=True)
     app.run(host=args.interface, port=args.port, access_log=False, workers=1)
     return 0

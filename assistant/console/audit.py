@@ -25,6 +25,10 @@ CONVERSATION_VIEWED, CONVERSATION_REVIEWED, CORRECTION_QUEUED = (
 CORRECTIONS_APPROVED, CORRECTIONS_DISCARDED = "corrections_approved", "corrections_discarded"
 HANDOFF_LOOKED_UP, HANDOFF_NOT_FOUND = "handoff_looked_up", "handoff_not_found"
 CONVERSATIONS_LISTED, CORRECTIONS_READ = "conversations_listed", "corrections_read"
+TRAINING_REQUESTED, MODEL_ACTIVATED, MODEL_OVERRIDDEN, MODEL_ROLLED_BACK, PATCH_EXPORTED = (
+    "training_requested", "model_activated", "model_overridden", "model_rolled_back", "patch_exported")
+NOTICE_POSTED, NOTICE_ENDED = "notice_posted", "notice_ended"
+ANSWER_EDITED = "answer_edited"
 
 
 @dataclass(frozen=True)

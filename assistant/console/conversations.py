@@ -362,6 +362,7 @@ class Turn:
     handoff: bool = False
     correction: Optional[Dict[str, Any]] = None
     language: str = ""  # of the message, or of the conversation for a reply
+    notice: bool = False  # a service notice the assistant showed (assistant/notices.py)
 
 
 def find(engine: Engine, conversation_id: int) -> Optional[Dict[str, Any]]:
@@ -402,6 +403,12 @@ def transcript(engine: Engine, conversation: Dict[str, Any]) -> List[Turn]:
             buttons = [str(b.get("title") or "") for b in given]
             if given:
                 offered = {str(b.get("payload") or ""): str(b.get("title") or "") for b in given}
+            custom = (event.get("data") or {}).get("custom")
+            notice = custom.get("notice") if isinstance(custom, dict) else None
+            if isinstance(notice, dict):
+                turns.append(Turn("bot", event.get("timestamp") or 0.0, _shown(str(notice.get("text") or "")),
+                                  language=str(notice.get("language") or ""), notice=True))
+                continue
             turns.append(Turn("bot", event.get("timestamp") or 0.0, _shown(event.get("text") or ""),
                               buttons=[_shown(b) for b in buttons], language=conversation["language"] or "",
                               handoff=(event.get("metadata") or {}).get("utter_action") == HANDOFF_RESPONSE))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from assistant.console.store import corrections
+from assistant.model_store.snapshot import PROJECT_LOCK
 from assistant.review.inbox import add_examples
 from assistant.review.training_data import examples_by_intent
 
@@ -94,7 +95,8 @@ def approve(engine: Engine, ids: List[int], by: str, data_dir: Path, held_out_di
     if not chosen:
         return []
     rows = [{"language": c.language, "text": c.text, "correct_intent": c.intent} for c in chosen]
-    result = add_examples(rows, data_dir, held_out_dir, validate)
+    with PROJECT_LOCK:  # not while a rollback restores the data or a training packs it
+        result = add_examples(rows, data_dir, held_out_dir, validate)
     now = time.time()
     with engine.begin() as connection:
         for number, correction in enumerate(chosen):

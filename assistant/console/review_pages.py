@@ -57,9 +57,9 @@ def _percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
-def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
+def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str, str, str]]:
     """The outage alerts last computed (assistant/console/alerts.py), each as (what happened,
-    how likely by chance), in `language`."""
+    how likely by chance, the topic, its title), in `language`."""
     found = alerts.latest(engine)
     described = []
     for alert in found:
@@ -69,7 +69,7 @@ def described_alerts(engine: Engine, language: str) -> List[Tuple[str, str]]:
             text(f"alert_{alert.measure}", language, topic=title(alert.topic, language), count=alert.count,
                  total=alert.total, window=text(f"window_{alert.window}", language), rate=_percent(alert.rate),
                  usual_count=alert.usual_count, usual_total=alert.usual_total, usual=_percent(alert.usual_rate)),
-            text("alert_chance", language, chance=chance)))
+            text("alert_chance", language, chance=chance), alert.topic, title(alert.topic, language)))
     return described
 
 
@@ -133,6 +133,12 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                       | set(TOPICS) | {FALLBACK_INTENT})
 
     def model_time() -> float:
+        """When the live model was trained (the model store's), else the one make trained."""
+        from assistant.model_store import registry
+
+        live = registry.active(engine)
+        if live is not None:
+            return live.trained_at
         return model.stat().st_mtime if model.exists() else 0.0
 
     def account(request: Request) -> str:

@@ -167,3 +167,67 @@ events = sa.Table(
     sa.Column("timestamp", sa.Float),
     sa.Column("data", sa.Text),
 )
+
+# The model store's records (migration 0004): written by assistant/model_store/ only.
+models = sa.Table(
+    "console_models", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("trained_by", sa.String(64), nullable=False),
+    sa.Column("trained_at", sa.Float, nullable=False),
+    sa.Column("data_sha256", sa.String(64), nullable=False),
+    sa.Column("evaluation", sa.Text, nullable=True),
+    sa.Column("evaluated_at", sa.Float, nullable=True),
+)
+
+activations = sa.Table(
+    "console_activations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("console_models.id"), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False, server_default=""),
+)
+
+trainings = sa.Table(
+    "console_trainings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=True),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("progress", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("log", sa.Text, nullable=False, server_default=""),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("console_models.id"), nullable=True),
+)
+
+# Service notices (migration 0005): written by the console, read by assistant/notices.py.
+notices = sa.Table(
+    "console_notices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("text_sv", sa.Text, nullable=False),
+    sa.Column("text_en", sa.Text, nullable=False),
+    sa.Column("topics", sa.String(2000), nullable=False),  # space-separated; "" for every topic
+    sa.Column("starts_at", sa.Float, nullable=False, index=True),
+    sa.Column("ends_at", sa.Float, nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("ended_by", sa.String(64), nullable=True),
+)
+
+# Answers edited in the console (migration 0006): written by assistant/console/answers.py.
+answer_edits = sa.Table(
+    "console_answer_edits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, index=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("before", sa.Text, nullable=False),
+    sa.Column("after", sa.Text, nullable=False),
+    sa.Column("edited_by", sa.String(64), nullable=False),
+    sa.Column("edited_at", sa.Float, nullable=False, index=True),
+)

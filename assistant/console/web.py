@@ -25,9 +25,11 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from assistant.channels.rate_limit import RateLimiter
-from assistant.console import accounts, alerts, audit, conversations, handoff_pages, local_time, review_pages
+from assistant.console import (accounts, alerts, answer_pages, audit, conversations, handoff_pages, local_time,
+                               model_pages, notice_pages, review_pages)
 from assistant.console.accounts import ADMIN, LEAD, ROLES, AccountError, SessionLimits
 from assistant.console.texts import TEXTS, language_of, text
+from assistant.model_store import registry
 from assistant.paths import HELD_OUT, MODEL, TRAINING_DATA
 from assistant.reliability import kind_and_place
 
@@ -43,15 +45,19 @@ MAX_REQUEST_BYTES = 16 * 1024
 MAX_PAGE = 100_000
 # How often new conversations are read into the console's index (CONSOLE_INDEX_SECONDS).
 INDEX_SECONDS = 5.0
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'")
+# The one script (the models page's progress bar) is the console's own file.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+                           "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_cookies: bool = False,
                name: str = "staff_console", data_dir: Path = TRAINING_DATA, held_out_dir: Path = HELD_OUT,
-               model: Path = MODEL, index_seconds: Optional[float] = None) -> Sanic:
-    """The console on `engine`; corrections are written into `data_dir` (data/nlu), checked
-    against `held_out_dir`; `model` tells which of them a trained model has."""
+               model: Path = MODEL, index_seconds: Optional[float] = None, model_store: Optional[Path] = None,
+               training_config: Optional[Path] = None) -> Sanic:
+    """The console on `engine`; corrections are written into `data_dir` (data/nlu of the
+    project that models are trained from), checked against `held_out_dir`; `model` tells which
+    of them a trained model has; models are kept in `model_store` (MODEL_STORE_DIR) and
+    trained with the project's config.yml or `training_config`."""
     limits = limits or SessionLimits.from_environment()
     index_seconds = float(os.environ.get("CONSOLE_INDEX_SECONDS", INDEX_SECONDS)) if index_seconds is None else index_seconds
     # Over HTTPS the "__Host-" prefix keeps the cookies to this host and path, set by it only.
@@ -309,8 +315,13 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
             audit.record(engine, request.ctx.session.account.username, audit.AUDIT_LOG_READ)
         return page(request, "audit.html", entries=entries, number=number, older=older)
 
+    project = project_of(data_dir)
     review_pages.register(app, engine, page, requires, data_dir, held_out_dir, model)
     handoff_pages.register(app, engine, page, requires)
+    notice_pages.register(app, engine, page, requires)
+    answer_pages.register(app, engine, page, requires, domain=project / "domain.yml")
+    model_pages.register(app, engine, page, requires, project=project,
+                         store=model_store or registry.folder(), training_config=training_config)
 
     async def keep_index_current() -> None:
         """Read new conversations into the index, then bring the outage alerts up to date."""
@@ -342,6 +353,18 @@ def create_app(engine: Engine, limits: Optional[SessionLimits] = None, secure_co
         return page(request, "message.html", status, message=text(key, request.ctx.language))
 
     return app
+
+
+def project_of(data_dir: Path) -> Path:
+    """The project folder of the training data the console writes: models are trained from
+    it and a rollback puts files back into it, so it must be one (data/nlu inside a folder with
+    config.yml and domain.yml)."""
+    project = data_dir.resolve().parent.parent
+    if data_dir.resolve() != project / "data" / "nlu" or not all(
+            (project / name).is_file() for name in ("config.yml", "domain.yml")):
+        raise ValueError(f"CONSOLE_TRAINING_DATA must be the data/nlu folder of a project, beside its config.yml "
+                         f"and domain.yml; {data_dir} is not.")
+    return project
 
 
 def _same(given: Optional[str], expected: Optional[str]) -> bool:

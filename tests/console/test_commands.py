@@ -1,4 +1,5 @@
 """`make staff-user`: the first admin account from the command line, with no default password."""
+import os
 import subprocess
 import sys
 
@@ -28,3 +29,13 @@ def test_a_password_too_short_creates_nothing_and_says_why(tmp_path):
     assert done.returncode == 2
     assert "Not created: The password must have at least 12 characters." in done.stderr
     assert accounts.all_accounts(open_database(endpoints)) == []
+
+
+def test_the_console_will_not_start_on_training_data_outside_a_project(tmp_path):
+    # A rollback puts files back into the project folder: a bare copy of data/nlu is not one.
+    (tmp_path / "nlu").mkdir()
+    done = subprocess.run([sys.executable, "-m", "assistant.console", "--endpoints", str(sqlite_endpoints(tmp_path)),
+                           "serve", "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CONSOLE_TRAINING_DATA": str(tmp_path / "nlu")})
+    assert done.returncode == 2
+    assert "CONSOLE_TRAINING_DATA must be the data/nlu folder of a project" in done.stderr

@@ -172,7 +172,7 @@ def test_a_correction_is_queued_approved_and_written_into_the_training_data(cons
     approved = browser.post(console.url + "/corrections", data={"csrf_token": token, "chosen": chosen,
                                                                 "decision": "approve"})
     assert "Tillagda i träningsdata: 1. Hoppades över: 0." in approved.text
-    assert "Tillagda rättelser som ännu inte finns i en tränad modell: 1." in approved.text
+    assert "Tillagda rättelser som ännu inte finns i modellen som svarar: 1." in approved.text
     data_file = (console.training_data / "en" / "faq_browser_and_account.yml").read_text(encoding="utf-8")
     block = data_file.split("- intent: faq/reload_page")[1].split("- intent:")[0]
     assert f"- {SEEDED_FALLBACK_TEXT}\n" in block

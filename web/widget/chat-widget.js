@@ -49,6 +49,7 @@
       send: "Skicka",
       you: "Du skrev:",
       assistant: "Assistenten svarade:",
+      notice: "Driftinformation",
       choices: "Svarsalternativ",
       typing: "Assistenten skriver …",
       newTab: "(öppnas i ny flik)",
@@ -81,6 +82,7 @@
       send: "Send",
       you: "You wrote:",
       assistant: "The assistant replied:",
+      notice: "Service notice",
       choices: "Choices",
       typing: "The assistant is typing …",
       newTab: "(opens in a new tab)",
@@ -265,6 +267,7 @@
   // ----- messages
 
   function messageNode(message, index) {
+    if (message.role === "notice") return noticeNode(message, index);
     var isUser = message.role === "user";
     var node = el("div", { "class": "message " + (isUser ? "from-user" : "from-bot") }, [
       el("span", { "class": "visually-hidden", text: isUser ? t("you") + " " : t("assistant") + " " }),
@@ -286,6 +289,20 @@
       });
       node.appendChild(group);
     }
+    node.setAttribute("data-index", String(index));
+    return node;
+  }
+
+  // A service notice from the agency: a note of its own, labelled in its language, before
+  // the answer it concerns (assistant/notices.py).
+  function noticeNode(message, index) {
+    var node = el("div", { "class": "message notice", role: "note", lang: message.lang });
+    var label = el("p", { "class": "notice-label", text: TEXT[message.lang === "en" ? "en" : "sv"].notice });
+    var body = el("div", { "class": "notice-text" });
+    renderRichText(body, message.text || "");
+    node.appendChild(label);
+    node.appendChild(body);
+    node.setAttribute("aria-label", label.textContent);
     node.setAttribute("data-index", String(index));
     return node;
   }
@@ -397,6 +414,12 @@
       retireQuickReplies();
       var firstReply = null;
       (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+        var notice = reply && reply.custom && reply.custom.notice;
+        if (notice && typeof notice.text === "string") {
+          var shown = addMessage({ role: "notice", text: notice.text, lang: notice.language === "en" ? "en" : "sv" });
+          firstReply = firstReply || shown;
+          return;
+        }
         if (typeof reply.text !== "string" && !Array.isArray(reply.buttons)) return;
         var node = addMessage({
           role: "bot",

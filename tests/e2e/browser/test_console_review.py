@@ -44,6 +44,8 @@ def live_console(bot, tmp_path_factory):
             accounts.create_account(engine, username, name, role, CONSOLE_PASSWORDS[username])
     engine.dispose()
     shutil.copytree(ROOT / "data", folder / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copyfile(ROOT / name, folder / name)
     with serving_console(folder, bot.endpoints, {"CONSOLE_INDEX_SECONDS": "0.5",
                                                  "CONSOLE_TRAINING_DATA": str(folder / "data" / "nlu")}) as url:
         yield LiveConsole(url, folder / "data" / "nlu")

@@ -134,6 +134,7 @@ class Cluster:
     redis: PortProxy
     actions_port: int
     actions: Process = None
+    model_store: Process = None
     instances: List[Instance] = field(default_factory=list)
 
     def start_actions(self) -> None:
@@ -143,9 +144,10 @@ class Cluster:
     def stop_actions(self) -> None:
         self.actions.stop()
 
-    def start_instance(self, model: Path, workers: int = 1) -> Instance:
+    def start_instance(self, workers: int = 1) -> Instance:
+        """An instance serving the model store's live model, as `make run-scaled` starts them."""
         port = free_port()
-        process = start(f"rasa-{port}", deployment.rasa_command(self.env, port, model, interface="127.0.0.1"),
+        process = start(f"rasa-{port}", deployment.rasa_command(self.env, port, interface="127.0.0.1"),
                         self.workdir, {**rasa_environment(self.env, rate_limits=False), "SANIC_WORKERS": str(workers),
                                        "CHAT_RATE_LIMIT_PER_SENDER": str(RATE_LIMIT_PER_SENDER)})
         instance = Instance(f"http://127.0.0.1:{port}", process)
@@ -188,8 +190,10 @@ def cluster(model_path, tmp_path_factory):
                              CHAT_RATE_LIMIT_PER_ADDRESS="0")
     cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), env["POSTGRES_DB"], postgres, redis, actions_port)
     try:
+        with failing_if_not_started():
+            cluster.model_store = deployment.serve_model(env, model_path, cluster.workdir)
         cluster.start_actions()
-        first, second = cluster.start_instance(model_path), cluster.start_instance(model_path, workers=2)
+        first, second = cluster.start_instance(), cluster.start_instance(workers=2)
         cluster.wait_until_answering([first, second])
         # Each worker loads the model before it serves; the second may still be loading.
         with failing_if_not_started():
@@ -200,6 +204,8 @@ def cluster(model_path, tmp_path_factory):
             instance.process.stop()
         if cluster.actions:
             cluster.actions.stop()
+        if cluster.model_store:
+            cluster.model_store.stop()
         postgres.close()
         redis.close()
         drop_database(*POSTGRES, cluster.database)

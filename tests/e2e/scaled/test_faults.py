@@ -77,7 +77,7 @@ def test_store_out_of_reach_gives_a_clear_503_and_nothing_is_lost_or_reset(servi
 def test_an_instance_killed_the_other_goes_on_with_the_same_conversation(services_restored, model_path):
     cluster = services_restored
     survivor = cluster.instances[0]
-    doomed = cluster.start_instance(model_path)
+    doomed = cluster.start_instance()
     cluster.wait_until_answering([doomed])
     sender = f"killed-{cluster.database}"
     assert "skräppost" in joined(doomed.say(sender, "jag har inte fått något mejl med koden"))
