@@ -2,6 +2,8 @@
 preview as the chat shows it, nothing kept that lost a phone number, link or placeholder or
 left a language empty, the change written into domain.yml (its formatting kept) with its
 history, and audited. (In the chat after training and activation: tests/e2e/browser/test_models.py.)"""
+import urllib.parse
+
 import pytest
 import yaml
 
@@ -71,3 +73,17 @@ def test_the_preview_shows_what_was_typed_as_the_chat_would_and_keeps_nothing(co
     assert shown.status_code == 200 and console.domain.read_text(encoding="utf-8") == before
     assert '<a href="tel:+46771235235">0771-235 235</a>' in shown.text
     assert "<li>först det här</li>" in shown.text and "&lt;b&gt;det&lt;/b&gt;" in shown.text
+
+
+def test_the_longest_answer_allowed_in_letters_a_form_sends_long_is_still_taken(console):
+    from assistant.console.web import MAX_REQUEST_BYTES
+
+    lead = console.signed_in("lead", CONSOLE_PASSWORDS["lead"])
+    longest = "å" * answers.TEXT_LIMIT
+    page = lead.get(f"{console.url}/answers/utter_you_are_welcome").text
+    form = {"csrf_token": csrf_token(page), "text_sv": longest, "text_en": longest, "action": "save"}
+    assert len(urllib.parse.urlencode(form)) <= MAX_REQUEST_BYTES
+    assert lead.post(f"{console.url}/answers/utter_you_are_welcome", data=form, allow_redirects=False).status_code == 302
+    assert texts(console, "utter_you_are_welcome") == {"sv": longest, "en": longest}
+    too_long = edit(lead, console, "utter_you_are_welcome", longest + "å", longest)
+    assert too_long.status_code == 400 and f"Högst {answers.TEXT_LIMIT} tecken." in too_long.text
