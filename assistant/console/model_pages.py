@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -159,33 +159,31 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         model = registry.get(engine, row_id(model_id) or 0)
         return comparison_page(request, model) if model else no_such_model(request)
 
-    def unsaved_data(model: registry.StoredModel, live: Optional[registry.StoredModel]) -> Optional[bytes]:
-        """The project's training data, when activating `model` would put other data in its
-        place and it is in no model yet (corrections approved, answers edited since): a lead
-        must confirm, and it is kept in the store to be found again."""
-        if not restores_data(model, live):
-            return None
-        current = snapshot.pack(project)
-        known = {m.data_sha256 for m in registry.all_models(engine)}
-        return None if snapshot.sha256(current) in known else current
+    def data_change(model: registry.StoredModel, live: Optional[registry.StoredModel]) -> Tuple[bool, Optional[bytes]]:
+        """Whether activating `model` puts its training data in place of the project's, and
+        the project's data when that removes work that is in no model yet (corrections approved,
+        answers edited since: a lead must confirm, and it is kept in the store to be found again).
 
-    def restores_data(model: registry.StoredModel, live: Optional[registry.StoredModel]) -> bool:
-        """Whether activating `model` puts its training data in place of the project's: when
-        rolling back (it was live before, or is older than the live model), and when nothing
-        changed since the live model was trained. Otherwise the project's data is newer work
-        (corrections approved since) and stays, for the next training."""
+        The data is put back when rolling back (the model was live before, or is older than the
+        live one) and when nothing changed since the live model was trained; otherwise the
+        project's data is newer work and stays, for the next training."""
         if live is None or model.id == live.id:
-            return False
-        current = snapshot.sha256(snapshot.pack(project))
+            return False, None
+        archive = snapshot.pack(project)
+        current = snapshot.sha256(archive)
         if current == model.data_sha256:
-            return False
+            return False, None
         earlier = model.id < live.id or any(a.model_id == model.id for a in registry.history(engine))
-        return earlier or current == live.data_sha256
+        if not (earlier or current == live.data_sha256):
+            return False, None
+        known = {m.data_sha256 for m in registry.all_models(engine)}
+        return True, None if current in known else archive
 
     def comparison_page(request: Request, model: registry.StoredModel, status_code: int = 200,
                         errors: Optional[Dict[str, str]] = None, reason: str = "") -> HTTPResponse:
         live = registry.active(engine)
         history = registry.history(engine)
+        restores, unsaved = data_change(model, live)
         result = None
         if model.evaluation is not None:
             result = comparison.compare(model.evaluation, live.evaluation if live and live.id != model.id else None,
@@ -194,7 +192,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                     gate=gate(model, live, history, request.ctx.language),
                     by_language=figures_by_language(result) if result else {},
                     overrides=[a for a in history if a.model_id == model.id and a.kind == registry.OVERRIDDEN],
-                    restores=restores_data(model, live), unsaved=unsaved_data(model, live) is not None,
+                    restores=restores, unsaved=unsaved is not None,
                     errors=errors or {}, reason=reason, title=lambda topic: title(topic, request.ctx.language))
 
     @app.post("/models/<model_id>/activate")
@@ -218,7 +216,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                 if not reason:
                     return comparison_page(request, model, 400, {"reason": text("override_needs_reason", language)})
                 kind = registry.OVERRIDDEN
-            unsaved = unsaved_data(model, live)
+            restores, unsaved = data_change(model, live)
             if unsaved is not None and request.form.get("discard") != "yes":
                 return comparison_page(request, model, 409, {"discard": text("confirm_unsaved", language)}, reason)
             kept = ""
@@ -226,7 +224,7 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
                 if unsaved is not None:  # kept, so that a developer can find it again
                     kept = snapshot.sha256(unsaved)
                     registry.keep_data(store, unsaved)
-                if restores_data(model, live):
+                if restores:
                     snapshot.restore(registry.data_file(store, model.data_sha256), project)
             except (OSError, ValueError) as error:
                 logger.error(f"Restoring a model's training data failed: {kind_and_place(error)}")
