@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Dict
 
 from assistant.review.conversations import FALLBACK_INTENT
-from assistant.review.evaluation import HELD_OUT, LANGUAGES, Prediction, base_intent, language_figures, topic_of
-from assistant.review.training_data import examples
+from assistant.review.evaluation import (LANGUAGES, OTHER_LANGUAGE_INTENT, Prediction, base_intent, held_out,
+                                         language_figures, other_language_sentences, topic_of)
 
 # Rasa's default ResponseSelector, trained without a retrieval_intent, answers under this key.
 DEFAULT_SELECTOR = "default"
@@ -44,20 +44,27 @@ def measure(model: Path) -> Dict:
         figures = {}
         for language in LANGUAGES:
             predictions, latencies = [], []
-            for text, expected in examples(HELD_OUT / language):
+            for text, expected, held_out_class in held_out(language):
                 started = time.perf_counter()
                 result = await agent.parse_message(text)
                 latencies.append((time.perf_counter() - started) * 1000)
-                predictions.append(Prediction(text, expected, _as_faq_selector(result)))
+                predictions.append(Prediction(text, expected, _as_faq_selector(result), held_out_class))
             found = language_figures(predictions)
             figures[language] = {key: found[key] for key in
                                  ("sentences", "intent_accuracy", "answer_accuracy", "topic_accuracy")}
+            # Topic as the user gets it, per class of held-out sentences (clean, story, ...).
+            figures[language]["classes"] = {name: c["topic_accuracy"] for name, c in found["classes"].items()}
             figures[language]["classifier_accuracy"] = sum(
                 _classifier_choice(p.result) == base_intent(p.expected) for p in predictions) / len(predictions)
             # Worse than asking again: an answer to another question.
             figures[language]["wrong_answers"] = sum(
                 topic_of(p.result) not in (p.expected, FALLBACK_INTENT) for p in predictions) / len(predictions)
             figures[language]["parse_ms"] = latencies
+        others = other_language_sentences()
+        recognised = [(await agent.parse_message(text))["intent"]["name"] == OTHER_LANGUAGE_INTENT
+                      for text, _ in others]
+        # A pipeline without the language identifier never gives the reply in both languages.
+        figures["other_languages"] = sum(recognised) / len(recognised) if recognised else 0.0
         return figures
 
     return asyncio.run(parse_all())

@@ -69,16 +69,21 @@ def test_bad_rows_are_reported_and_nothing_is_written(tmp_path):
 
 
 def test_held_out_test_sentences_stay_out_of_training(tmp_path):
-    text, intent = held_out_examples("en")[0]
+    from assistant.review.evaluation import held_out, other_language_sentences
+
+    clean = held_out_examples("en")[0]
+    story = next((t, i) for t, i, c in held_out("sv") if c == "story")
+    foreign, _ = other_language_sentences()[0]
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     corrections = tmp_path / "c.csv"
-    corrections.write_text(f"language;text;correct_intent\nen;{text};{intent}\n", encoding="utf-8")
+    corrections.write_text(f"language;text;correct_intent\nen;{clean[0]};{clean[1]}\nsv;{story[0]};{story[1]}\n"
+                           f"sv;{foreign};greet\n", encoding="utf-8")
 
     result = import_corrections(corrections, data / "nlu", ROOT / "tests" / "nlu", validate=False)
 
     assert result.added == []
-    assert "held-out" in result.skipped[0]
+    assert len(result.skipped) == 3 and all("held-out" in reason for reason in result.skipped)
 
 
 def test_a_misunderstanding_between_question_and_no_still_marks_the_advice_unhelpful():

@@ -66,3 +66,98 @@ def test_a_stored_conversation_keeps_its_language_until_a_message_is_clearly_in_
     assert language_after([], "en") == "en"
     assert language_after([{"entity": "language", "value": "de"}], "en") == "en"
     assert language_after([], None) == "sv"  # Swedish, the agency's language, by default
+
+
+# ----- messages in languages the assistant does not speak ---------------------------------
+
+def _known_words():
+    from assistant.language import words
+
+    return frozenset(word for language in LANGUAGES for text, _ in training_examples(language)
+                     for word in words(text))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("لم يصلني البريد الإلكتروني مع الرمز", "ar"),
+        ("Я не получил письмо с кодом", "ru"),
+        ("我没有收到验证码", "zh"),
+        ("ไม่ได้รับอีเมลค่ะ", "th"),
+        ("ኢመይል ምስ ኮድ ኣይበጽሐንን", "ti"),  # Tigrinya's own letters (ኣ)
+        ("ኮዱ ያለበትን ኢሜይል አልደረሰኝም", "am"),
+        ("Ich habe keine E-Mail mit dem Code bekommen", "de"),
+        ("je n'ai pas reçu le code par SMS", "fr"),
+        ("En ole saanut sähköpostia koodista", "fi"),
+        ("Lacag bixinta kaarka way fashilantay", "so"),
+    ],
+)
+def test_identifies_messages_in_other_languages(text, expected):
+    from assistant.language import identify
+
+    assert identify(text, _known_words()) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("jeg har ikke fått noen kode på SMS", "sv"),  # Norwegian: answered in Swedish
+        ("jeg har ikke modtaget nogen e-mail fra jer", "sv"),  # Danish
+        ("the verifieringskod never came to my inbox", "en"),  # the structure decides
+        ("jag får ingen verification code", "sv"),
+        ("i didnt recieve teh emial", "en"),
+        ("varfor kommer inte smset", "sv"),
+        ("ok", None),
+        ("BankID", None),
+        ("👍", None),
+        ("1234", None),
+        ("zzzkk vrrt", None),  # keyboard mashing is not understood, in the conversation's language
+        ("qwxz plomf", None),
+    ],
+)
+def test_swedish_english_and_their_neighbours_are_never_another_language(text, expected):
+    from assistant.language import identify
+
+    assert identify(text, _known_words()) == expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_swedish_or_english_sentence_of_the_nlu_data_is_taken_for_another_language(language):
+    from assistant.language import identify
+    from assistant.review.evaluation import held_out
+
+    known = _known_words()
+    sentences = [text for text, _ in training_examples(language)] + [text for text, _, _ in held_out(language)]
+    other = [(text, identify(text, known)) for text in sentences if identify(text, known) not in (None, "sv", "en")]
+    assert other == []
+
+
+def test_the_identifier_reads_its_model_from_the_package_without_the_network(monkeypatch):
+    import socket
+
+    import assistant.language as language
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the language identifier tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    language._identifier.cache_clear()
+    language._cld3.cache_clear()
+    assert language.identify("Ich habe keine E-Mail mit dem Code bekommen") == "de"
+
+
+def test_a_long_message_is_identified_from_its_beginning():
+    from assistant.language import IDENTIFIER_TEXT_LIMIT, identify
+
+    # A message of the longest kind the edge lets through reads no further than the limit.
+    assert identify("Ich habe keine E-Mail bekommen. " * 200) == "de"
+    assert identify("x" * IDENTIFIER_TEXT_LIMIT + " Ich habe keine E-Mail bekommen") is None
+
+
+@pytest.mark.parametrize("text", ["Ｊａｇ　ｆåｒ　ｉｎｇｅｎ　ｋｏｄ", "jag får \ud800 ingen kod", "jag får\x00 ingen kod"])
+def test_odd_characters_do_not_change_or_break_the_verdict(text):
+    from assistant.language import identify
+
+    # Full-width letters are letters; a lone surrogate or NUL (which fastText refuses) is dropped.
+    assert identify(text, _known_words()) == "sv"

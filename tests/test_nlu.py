@@ -1,34 +1,56 @@
-"""The NLU on held-out sentences (tests/nlu/<language>/), never seen in training.
+"""The NLU on held-out sentences (tests/nlu/), never seen in training.
 
 Three figures per language:
 - intent: the intent the assistant acts on (a question from the page counts as `faq`; a
   fallback counts as wrong);
 - answer: for questions from the page, whether the ResponseSelector picks the right answer;
-- topic: both together, as the user experiences it.
-Each must stay within 1.5 points of what the current model measures (FLOORS), so that a real
+- topic: both together, as the user experiences it;
+the topic also per class of held-out sentences (clean: tests/nlu/<language>/*.yml; story/,
+mixed/, misspelt/, nordic/: its subfolders), and for messages in other languages
+(tests/nlu/other/) the share that gets the reply in both languages instead of advice.
+Each floor is at most two sentences' worth below what the current model measures, so a real
 drop fails while a retrain's noise does not.
 """
 import re
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
 
 import pytest
 
-from assistant.review.evaluation import base_intent, selected_answer, topic_of
+from assistant.review.evaluation import (OTHER_LANGUAGE_INTENT, base_intent, held_out, other_language_sentences,
+                                         selected_answer, topic_of)
 from tests.conftest import FIGURES, LANGUAGES, held_out_examples, training_examples
 
-# Measured on 2026-11-30 (the model of config.yml and data/ then; sv / en): intent 95.1 / 94.5 %,
-# answer 96.7 / 96.9 %, topic 93.7 / 93.1 %; each floor is 1.5 points below. Raise them when the
-# model gets better, with the figures `make test` prints.
+# Measured on 2026-11-30 with the model of config.yml and data/ then, on every held-out sentence
+# of a language (sv / en): intent 93.1 / 93.1 %, answer 98.3 / 97.5 %; floors 1.5 points below.
 FLOORS = {
-    "intent": {"sv": 0.936, "en": 0.930},
-    "answer": {"sv": 0.952, "en": 0.954},
-    "topic": {"sv": 0.922, "en": 0.916},
+    "intent": {"sv": 0.916, "en": 0.916},
+    "answer": {"sv": 0.968, "en": 0.960},
 }
+# Topic right, as the user gets it, per class and language: two sentences below what was
+# measured (sv / en): clean 91.3 / 91.5 %, stories 95.2 / 90.5 %, mixed languages 97.6 / 95.3 %,
+# misspelt 93.0 / 100 %, Norwegian and Danish 100 %. The aim is 92 % on every class
+# (issue 17): clean in both languages and English stories are not there yet.
+TOPIC_FLOORS = {
+    "clean": {"sv": 0.908, "en": 0.911},
+    "story": {"sv": 0.92, "en": 0.873},
+    "mixed": {"sv": 0.926, "en": 0.906},
+    "misspelt": {"sv": 0.883, "en": 0.952},
+    "nordic": {"sv": 0.888},
+}
+# Messages in other languages that get the reply in both languages: 95.3 % measured (the aim
+# is 97 %); two sentences below.
+OTHER_LANGUAGE_FLOOR = 0.942
 MIN_SENTENCES_PER_INTENT = 10
+# The issue's bar for the classes it names; Norwegian and Danish, answered in Swedish, are fewer.
+MIN_SENTENCES_PER_CLASS = 30
+MIN_NORDIC_SENTENCES = 15
 
 
 def normalised(text: str) -> str:
-    return re.sub(r"[^\w ]", "", text.lower()).strip()
+    """Lower case, no punctuation, no accents: "hej då" and "hej da" are the same sentence."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[^\w ]", "", plain).strip()
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +58,28 @@ def predictions(parse):
     """language -> list of (text, expected topic, parse result)."""
     found = {}
     for language in LANGUAGES:
-        examples = held_out_examples(language)
-        results = parse([text for text, _ in examples])
-        found[language] = [(t, e, r) for (t, e), r in zip(examples, results)]
+        examples = held_out(language)
+        results = parse([text for text, _, _ in examples])
+        found[language] = [(t, e, r, c) for (t, e, c), r in zip(examples, results)]
     return found
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_held_out_sentences_never_appear_in_training_data(language):
     training = {normalised(text) for lang in LANGUAGES for text, _ in training_examples(lang)}
-    leaked = [text for text, _ in held_out_examples(language) if normalised(text) in training]
+    training |= {normalised(text) for text, _ in training_examples("other")}
+    leaked = [text for text, _, _ in held_out(language) if normalised(text) in training]
+    leaked += [text for text, _ in other_language_sentences() if normalised(text) in training]
     assert leaked == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_class_has_enough_held_out_sentences(language):
+    counts = Counter(held_out_class for _, _, held_out_class in held_out(language))
+    expected = {name for name, floors in TOPIC_FLOORS.items() if language in floors}
+    assert set(counts) == expected
+    assert {name: n for name, n in counts.items()
+            if n < (MIN_NORDIC_SENTENCES if name == "nordic" else MIN_SENTENCES_PER_CLASS)} == {}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -60,7 +93,7 @@ def test_every_intent_and_topic_has_enough_held_out_sentences(language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_intent_accuracy(language, predictions):
     rows = predictions[language]
-    wrong = [(t, base_intent(e), r["intent"]["name"]) for t, e, r in rows
+    wrong = [(t, base_intent(e), r["intent"]["name"]) for t, e, r, _ in rows
              if r["intent"]["name"] != base_intent(e)]
     accuracy = 1 - len(wrong) / len(rows)
     FIGURES.append(f"NLU intent accuracy ({language}): {accuracy:.1%} ({len(rows) - len(wrong)}/{len(rows)})")
@@ -69,7 +102,7 @@ def test_intent_accuracy(language, predictions):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_response_selector_accuracy(language, predictions):
-    rows = [(t, e, r) for t, e, r in predictions[language] if e.startswith("faq/")]
+    rows = [(t, e, r) for t, e, r, _ in predictions[language] if e.startswith("faq/")]
     wrong = [(t, e, selected_answer(r)) for t, e, r in rows if selected_answer(r) != e]
     accuracy = 1 - len(wrong) / len(rows)
     FIGURES.append(
@@ -78,19 +111,35 @@ def test_response_selector_accuracy(language, predictions):
     assert accuracy >= FLOORS["answer"][language], wrong
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_topic_accuracy_as_the_user_sees_it(language, predictions):
-    rows = predictions[language]
+@pytest.mark.parametrize("held_out_class, language",
+                         [(name, language) for name, floors in TOPIC_FLOORS.items() for language in floors])
+def test_topic_accuracy_as_the_user_sees_it(held_out_class, language, predictions):
+    rows = [(t, e, r) for t, e, r, c in predictions[language] if c == held_out_class]
     wrong = [(t, e, topic_of(r)) for t, e, r in rows if topic_of(r) != e]
     accuracy = 1 - len(wrong) / len(rows)
     confused = Counter(tuple(sorted((e, g))) for _, e, g in wrong if g != "nlu_fallback")
-    FIGURES.append(f"Topic accuracy ({language}): {accuracy:.1%} ({len(rows) - len(wrong)}/{len(rows)})")
+    FIGURES.append(f"Topic accuracy ({language}, {held_out_class}): {accuracy:.1%} ({len(rows) - len(wrong)}/{len(rows)})")
     FIGURES.append(
-        f"    most confused ({language}): "
+        f"    most confused ({language}, {held_out_class}): "
         + "; ".join(f"{a} ~ {b} ({n})" for (a, b), n in confused.most_common(3))
     )
-    FIGURES.extend(f"    {language} miss: '{t}': expected {e}, got {g}" for t, e, g in wrong)
-    assert accuracy >= FLOORS["topic"][language], wrong
+    FIGURES.extend(f"    {language} {held_out_class} miss: '{t}': expected {e}, got {g}" for t, e, g in wrong)
+    assert accuracy >= TOPIC_FLOORS[held_out_class][language], wrong
+
+
+def test_messages_in_other_languages_get_the_reply_in_both_languages(parse):
+    sentences = other_language_sentences()
+    results = parse([text for text, _ in sentences])
+    by_language = defaultdict(list)
+    for (text, code), result in zip(sentences, results):
+        by_language[code].append((text, result["intent"]["name"]))
+    missed = [(code, text, got) for code, rows in by_language.items() for text, got in rows
+              if got != OTHER_LANGUAGE_INTENT]
+    recognised = 1 - len(missed) / len(sentences)
+    FIGURES.append(f"Other languages answered in both: {recognised:.1%} ({len(sentences) - len(missed)}/{len(sentences)})")
+    FIGURES.extend(f"    other-language miss ({code}): '{text}' taken for {got}" for code, text, got in missed)
+    assert len(by_language) >= 15
+    assert recognised >= OTHER_LANGUAGE_FLOOR, missed
 
 
 @pytest.mark.parametrize(

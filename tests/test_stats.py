@@ -50,3 +50,21 @@ def test_a_handoff_after_two_misunderstandings_counts_as_a_handoff():
               *handoff()[1:], rewind()]
     sv = usage([("x", events)])["sv"]
     assert (sv.conversations, sv.handoffs, sv.fallbacks, sv.messages) == (1, 1, 2, 2)
+
+
+def messages_in_other_languages():
+    def other(text, code):
+        event = user(text, "other_language", 1.0)
+        event["parse_data"]["entities"] = [{"entity": "written_in", "value": code}]
+        return event
+
+    return [other("لم يصلني البريد", "ar"), action("utter_only_swedish_and_english"), action("action_listen"),
+            other("Ma helin iimaylka", "so"), action("utter_only_swedish_and_english"), action("action_listen"),
+            other("لا أستطيع الدفع", "ar"), action("utter_only_swedish_and_english")]
+
+
+def test_messages_in_other_languages_are_counted_by_the_language_they_were_written_in():
+    figures = usage([("a", messages_in_other_languages()), ("b", swedish_sms_code_that_helped())])
+    assert figures["sv"].written_in == {"ar": 2, "so": 1}
+    text = markdown(figures, days=30)
+    assert "| Arabic (ar) | 2 |" in text and "| Somali (so) | 1 |" in text

@@ -194,7 +194,7 @@ def _index(connection: Connection, senders: List[str]) -> None:
             # stats counts it (nlu_fallback for a fallback).
             "language": m.language[:8], "text": _shown(m.text), "intent": m.predicted[:255],
             "topic": m.topic[:255], "confidence": m.confidence, "not_understood": m.not_understood,
-            "is_button": m.is_button, "feedback": feedback.get(id(m)),
+            "is_button": m.is_button, "feedback": feedback.get(id(m)), "written_in": m.written_in,
         } for m in conversation.messages]
     if new_messages:
         connection.execute(messages.insert(), new_messages)
@@ -440,9 +440,12 @@ def clean_tags(text: str) -> Optional[str]:
 
 # What people say around their problem: no problem of their own, no advice to try. CHATTER:
 # what the list leaves out of a conversation's topics.
-CHATTER = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
-SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "request_human", "bot_challenge",
-                        "out_of_scope", FALLBACK_INTENT})
+# Conversation control (start over, switch language) and a message in another language are
+# no problem either.
+CHATTER = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "start_over", "switch_to_swedish",
+                     "switch_to_english"})
+SMALL_TALK = CHATTER | frozenset({"request_human", "bot_challenge", "out_of_scope", "other_language",
+                                  FALLBACK_INTENT})
 
 
 def summary_of(turns: Iterable[Turn]) -> Dict[str, Any]:
@@ -486,4 +489,10 @@ def figures(engine: Engine, since: float, until: float) -> Dict[str, LanguageFig
             figure.messages_per_topic[topic] += count
             figure.helped[topic] += int(yes or 0)
             figure.not_helped[topic] += int(no or 0)
+        for language, written_in, count in connection.execute(
+            sa.select(m.language, m.written_in, sa.func.count())
+            .where(in_period, m.written_in.is_not(None)).group_by(m.language, m.written_in)
+        ):
+            if language in result:
+                result[language].written_in[written_in] += count
     return result

@@ -4,6 +4,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from assistant.channels.edge import clean_text
 from assistant.console import alerts, audit, conversations, corrections, local_time
 from assistant.console.accounts import LEAD
 from assistant.console.texts import TEXTS, text
-from assistant.language import SUPPORTED_LANGUAGES
+from assistant.language import SUPPORTED_LANGUAGES, language_name
 from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.inbox import ImportRefused
 
@@ -318,8 +319,10 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
         figures = {} if errors else conversations.figures(engine, since, until)
         shown = {} if errors else {"since": first.isoformat(), "until": last.isoformat()}
         values = {"from": values["from"] or shown.get("since", ""), "to": values["to"] or shown.get("until", "")}
+        other_languages = sum((figure.written_in for figure in figures.values()), Counter())
         return page(request, "figures.html", 400 if errors else 200, figures=figures, values=values, errors=errors,
-                    shown=shown, languages=SUPPORTED_LANGUAGES, title=title,
+                    shown=shown, languages=SUPPORTED_LANGUAGES, title=title, other_languages=other_languages,
+                    language_name=language_name,
                     alerts=described_alerts(engine, language))
 
 

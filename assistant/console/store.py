@@ -133,6 +133,8 @@ messages = sa.Table(
     sa.Column("not_understood", sa.Boolean, nullable=False),
     sa.Column("is_button", sa.Boolean, nullable=False),
     sa.Column("feedback", sa.String(3), nullable=True),
+    # Written in neither Swedish nor English: the language found (migration 0007).
+    sa.Column("written_in", sa.String(8), nullable=True),
 )
 
 index_state = sa.Table(

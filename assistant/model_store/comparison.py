@@ -8,9 +8,15 @@ intent, page-answer and topic accuracy on tests/nlu/<language>/, and Rasa's end-
 stories; kept with the model, with what each held-out sentence was taken for, so that two
 models can be compared sentence by sentence.
 
-The gate: a model that is worse than the live one on any per-language figure by more than
-MODEL_GATE_MARGIN_POINTS percentage points (1 by default), or that fails a test story, is not
-activated without an admin's override.
+The figures per language are those of the whole held-out set and, for the topic as the user gets
+it, of each class of sentences (clean, stories, mixed languages, misspelt, ...); messages in
+languages the assistant does not speak are a language of their own ("other": the share that got
+the reply in both languages).
+
+The gate: a model that is worse than the live one on any of these figures by more than
+MODEL_GATE_MARGIN_POINTS percentage points (1 by default; for a small class of sentences, by
+more than two sentences' worth), or that fails a test story, is not activated without an
+admin's override.
 """
 import hashlib
 import json
@@ -25,6 +31,10 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from assistant.language import SUPPORTED_LANGUAGES
 
 FIGURES = ("intent_accuracy", "answer_accuracy", "topic_accuracy")
+# Per class of held-out sentences: class_clean, class_story, class_mixed, ...
+CLASS_PREFIX = "class_"
+# Messages in languages the assistant does not speak, under a language of their own.
+OTHER, OTHER_FIGURE = "other", "other_language_recognised"
 DEFAULT_MARGIN_POINTS = 1.0
 MOST_CHANGES_SHOWN = 50
 
@@ -56,7 +66,8 @@ def evaluate(model: Path, workdir: Path) -> Dict:
     test stories' results."""
     from rasa.core.agent import Agent
 
-    from assistant.review.evaluation import language_figures, predict, run_test_stories
+    from assistant.review.evaluation import (OTHER_LANGUAGES, language_figures, other_language_figures, predict,
+                                             run_test_stories)
 
     stories = run_test_stories(model, workdir / "stories")
     agent = Agent.load(str(model))
@@ -67,10 +78,23 @@ def evaluate(model: Path, workdir: Path) -> Dict:
         figures = language_figures(predictions)
         result["languages"][language] = {
             **{name: figures[name] for name in FIGURES},
+            # Topic right, as the user gets it, per class of held-out sentences (stories, ...).
+            **{CLASS_PREFIX + name: c["topic_accuracy"] for name, c in figures["classes"].items()},
             "sentences": figures["sentences"],
+            "sentences_per_class": {CLASS_PREFIX + name: c["sentences"] for name, c in figures["classes"].items()},
             "taken_for": [[p.text, expected, got] for p, (expected, got) in zip(predictions, figures["topics"])],
         }
+    if OTHER_LANGUAGES.exists():
+        other = other_language_figures(agent)
+        result["languages"][OTHER] = {OTHER_FIGURE: other["recognised"], "sentences": other["sentences"],
+                                      "taken_for": other["taken_for"]}
     return result
+
+
+def figure_names(figures: Dict) -> List[str]:
+    """The figures an evaluation has for one language, in the order they are shown."""
+    return ([name for name in FIGURES if name in figures] + [name for name in figures if name.startswith(CLASS_PREFIX)]
+            + ([OTHER_FIGURE] if OTHER_FIGURE in figures else []))
 
 
 def _story_name(failed: str) -> str:
@@ -84,6 +108,15 @@ class FigureRow:
     figure: str
     live: Optional[float]
     candidate: float
+    sentences: int = 0  # how many sentences the figure is of (0: not known)
+
+    def worse_than(self, margin: float) -> bool:
+        """Worse than the live model by more than the margin, or than two sentences' worth in a
+        small class, where one sentence moves the figure by several points."""
+        if self.change_points is None:
+            return False
+        two_sentences = 200 / self.sentences if self.sentences else 0.0
+        return self.change_points < -max(margin, two_sentences)
 
     @property
     def change_points(self) -> Optional[float]:
@@ -123,16 +156,16 @@ class Comparison:
 def compare(candidate: Dict, live: Optional[Dict], margin: float = DEFAULT_MARGIN_POINTS) -> Comparison:
     """The candidate beside the live model (without one: its own figures, nothing to be worse than)."""
     if live is not None and live.get("tests_sha256") != candidate.get("tests_sha256"):
-        return Comparison([FigureRow(language, figure, None, candidate["languages"][language][figure])
-                           for language in SUPPORTED_LANGUAGES for figure in FIGURES],
+        return Comparison([FigureRow(language, figure, None, now[figure])
+                           for language, now in candidate["languages"].items() for figure in figure_names(now)],
                           list(candidate["stories"]["failed"]), candidate["stories"]["run"], [], [], [], margin,
                           other_tests=True)
     rows, confusions, sentences = [], [], []
-    for language in SUPPORTED_LANGUAGES:
-        now = candidate["languages"][language]
+    for language, now in candidate["languages"].items():
         before = (live or {}).get("languages", {}).get(language)
-        for figure in FIGURES:
-            rows.append(FigureRow(language, figure, before[figure] if before else None, now[figure]))
+        for figure in figure_names(now):
+            size = (now.get("sentences_per_class") or {}).get(figure) or now.get("sentences") or 0
+            rows.append(FigureRow(language, figure, (before or {}).get(figure), now[figure], int(size)))
         if before is None:
             continue
         old = {text: got for text, _, got in before["taken_for"]}
@@ -147,7 +180,7 @@ def compare(candidate: Dict, live: Optional[Dict], margin: float = DEFAULT_MARGI
     # Those that got worse first: they are what a lead must look at.
     sentences.sort(key=lambda s: (s.better, s.language, s.expected, s.text))
     confusions.sort(key=lambda c: (c[3] - c[4], c[0], c[1], c[2]))
-    worse = [row for row in rows if row.change_points is not None and row.change_points < -margin]
+    worse = [row for row in rows if row.worse_than(margin)]
     return Comparison(rows, list(candidate["stories"]["failed"]), candidate["stories"]["run"],
                       confusions, sentences[:MOST_CHANGES_SHOWN], worse, margin)
 

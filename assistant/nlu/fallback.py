@@ -4,9 +4,11 @@
    "how do I change my phone number?" versus "what is two-step verification?" is decided by
    the ResponseSelector, whose doubts Rasa's classifier never sees. This one also falls back
    when the selected answer is unsure or nearly tied with the next.
-2. Messages without a single word the assistant was trained on ("qwxz plomf", emoji only, a
-   language it does not speak). The classifier can be very confident about such a message,
-   because nothing in it counts against its guess; this one asks the user to rephrase.
+2. Messages without a single word the assistant was trained on ("qwxz plomf", emoji only).
+   The classifier can be very confident about such a message, because nothing in it counts
+   against its guess; this one asks the user to rephrase. (A message clearly in a language
+   the assistant does not speak is the LanguageDetector's intent other_language: never a
+   fallback.)
 
 Either way the assistant asks (with the likely topics as buttons) instead of guessing.
 """
@@ -29,6 +31,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from assistant.language import OTHER_LANGUAGE_INTENT
 
 ANSWER_THRESHOLD = "answer_threshold"
 ANSWER_AMBIGUITY_THRESHOLD = "answer_ambiguity_threshold"
@@ -109,6 +113,9 @@ class StricterFallbackClassifier(FallbackClassifier):
         return messages
 
     def _should_fallback(self, message: Message) -> bool:
+        if message.data[INTENT].get(INTENT_NAME_KEY) == OTHER_LANGUAGE_INTENT:
+            # Decided by the language identifier (LanguageDetector), not a classifier's guess.
+            return False
         return (
             super()._should_fallback(message)
             or self._no_known_word(message)

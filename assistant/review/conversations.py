@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from actions.handoff import HANDOFF_REFERENCE_SLOT
-from assistant.language import language_after
+from assistant.language import WRITTEN_IN_ENTITY, language_after
 from assistant.tracker_store import open_tracker_store
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -55,6 +55,13 @@ def message_language(parse_data: Dict, current: Optional[str]) -> str:
     return language_after(parse_data.get("entities") or [], current)
 
 
+def written_in(parse_data: Dict) -> Optional[str]:
+    for entity in parse_data.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity") == WRITTEN_IN_ENTITY and entity.get("value"):
+            return str(entity["value"])[:8]
+    return None
+
+
 @dataclass
 class Message:
     """One user message, as the review tools see it."""
@@ -66,6 +73,9 @@ class Message:
     confidence: float
     not_understood: bool = False  # an NLU fallback, or the fallback action answered it
     position: int = -1  # the index of its event in the conversation's events
+    # Written in neither Swedish nor English: the language the NLU found (ISO 639-1, "und" when
+    # it could not tell which); `language` stays the conversation's.
+    written_in: Optional[str] = None
 
     @property
     def is_button(self) -> bool:
@@ -128,6 +138,7 @@ def read_conversation(sender: str, events: List[Dict]) -> Conversation:
                 language=message_language(parse_data, conversation.language),
                 intent=intent, predicted=predicted, confidence=confidence,
                 not_understood=intent == FALLBACK_INTENT, position=position,
+                written_in=written_in(parse_data),
             )
             conversation.messages.append(message)
             if last_action == ASK_DID_IT_HELP and asked_about is not None and intent in _ANSWERS:

@@ -3,8 +3,13 @@ test story still passes.
 
     python -m assistant.review.evaluation [--model models/assistant.tar.gz] [--out reports/evaluation]
 
-The held-out sentences of tests/nlu/<language>/ (never in the training data) are run through
-the model. Written to the output folder:
+The held-out sentences (never in the training data) are run through the model, per language and
+per class: tests/nlu/<language>/*.yml are the clean ones (one file per topic), each subfolder
+of tests/nlu/<language>/ a class of its own (story/: two to four sentences that set the scene
+before the problem; mixed/: the other language's e-service words; misspelt/: typos and no
+å/ä/ö; nordic/: Norwegian and Danish, answered in Swedish); tests/nlu/other/ holds messages in
+languages the assistant does not speak, which must get the reply in both of its languages.
+Written to the output folder:
 - summary.md: the one-page summary, compared with the previous report where there is one;
 - summary.json: its figures, which the next report compares with;
 - <language>/intents.csv and <language>/answers.csv: precision, recall and F1 per intent and
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from assistant.language import SUPPORTED_LANGUAGES
+import yaml
+
+from assistant.language import OTHER_LANGUAGE_INTENT, SUPPORTED_LANGUAGES
 from assistant.paths import HELD_OUT, MODEL, REPORTS, ROOT, TEST_STORIES
 from assistant.review.conversations import FALLBACK_INTENT
 from assistant.review.spreadsheet import write_rows
@@ -31,6 +38,28 @@ from assistant.review.training_data import examples
 LANGUAGES = SUPPORTED_LANGUAGES
 STORIES = TEST_STORIES
 WORST_CONFUSIONS = 10
+CLEAN = "clean"
+OTHER_LANGUAGES = HELD_OUT / "other" / "sentences.yml"
+# How the report names the classes (a new subfolder is reported under its own name).
+CLASS_TITLES = {CLEAN: "clean", "story": "stories", "mixed": "mixed languages",
+                "misspelt": "misspelt, no å/ä/ö", "nordic": "Norwegian, Danish"}
+
+
+def held_out(language: str, folder: Path = HELD_OUT) -> List[Tuple[str, str, str]]:
+    """(text, expected intent, class) of every held-out sentence of a language."""
+    base = folder / language
+    found = [(text, intent, CLEAN) for text, intent in examples(base)]
+    for subfolder in sorted(path for path in base.iterdir() if path.is_dir()):
+        found += [(text, intent, subfolder.name) for text, intent in examples(subfolder)]
+    return found
+
+
+def other_language_sentences(path: Path = OTHER_LANGUAGES) -> List[Tuple[str, str]]:
+    """(text, ISO 639-1 code) of the held-out messages in other languages; Norwegian and Danish
+    are answered in Swedish and measured with it (tests/nlu/sv/nordic/), so they are left out."""
+    by_language = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(str(text), code) for code, texts in by_language.items() if code not in ("no", "nb", "nn", "da")
+            for text in texts]
 
 
 def selected_answer(result: Dict) -> str:
@@ -76,16 +105,42 @@ class Prediction:
     text: str
     expected: str  # intent, or faq/<topic>
     result: Dict
+    held_out_class: str = CLEAN
 
 
 def predict(agent, language: str) -> List[Prediction]:
-    sentences = examples(HELD_OUT / language)
+    sentences = held_out(language)
+    results = parse_all(agent, [text for text, _, _ in sentences])
+    return [Prediction(text, expected, result, held_out_class)
+            for (text, expected, held_out_class), result in zip(sentences, results)]
 
-    async def parse_all() -> List[Dict]:
-        return [await agent.parse_message(text) for text, _ in sentences]
 
-    return [Prediction(text, expected, result)
-            for (text, expected), result in zip(sentences, asyncio.run(parse_all()))]
+def parse_all(agent, texts: List[str]) -> List[Dict]:
+    async def parse() -> List[Dict]:
+        return [await agent.parse_message(text) for text in texts]
+
+    return asyncio.run(parse())
+
+
+def other_language_figures(agent) -> Dict:
+    """How many messages in other languages got the reply in both languages, per language."""
+    sentences = other_language_sentences()
+    results = parse_all(agent, [text for text, _ in sentences])
+    by_language: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    missed = []
+    for (text, code), result in zip(sentences, results):
+        recognised = result["intent"]["name"] == OTHER_LANGUAGE_INTENT
+        by_language[code][0] += recognised
+        by_language[code][1] += 1
+        if not recognised:
+            missed.append({"text": text, "language": code, "taken_for": topic_of(result)})
+    return {"sentences": len(sentences),
+            "recognised": sum(found for found, _ in by_language.values()) / len(sentences) if sentences else 0.0,
+            "by_language": {code: {"recognised": found, "sentences": total}
+                            for code, (found, total) in sorted(by_language.items())},
+            "missed": missed,
+            "taken_for": [[text, OTHER_LANGUAGE_INTENT, result["intent"]["name"]]
+                          for (text, _), result in zip(sentences, results)]}
 
 
 def _scores(pairs: List[Tuple[str, str]]) -> List[Dict]:
@@ -102,6 +157,24 @@ def _scores(pairs: List[Tuple[str, str]]) -> List[Dict]:
 
 
 def language_figures(predictions: List[Prediction]) -> Dict:
+    """The figures over all of a language's held-out sentences, and per class."""
+    figures = _figures(predictions)
+    classes: Dict[str, List[Prediction]] = defaultdict(list)
+    for prediction in predictions:
+        classes[prediction.held_out_class].append(prediction)
+    figures["classes"] = {name: {key: value for key, value in _figures(members).items()
+                                 if key in ("sentences", "intent_accuracy", "answer_accuracy", "topic_accuracy",
+                                            "fallbacks")}
+                          for name, members in sorted(classes.items(), key=lambda item: _class_order(item[0]))}
+    return figures
+
+
+def _class_order(name: str) -> Tuple[int, str]:
+    order = list(CLASS_TITLES)
+    return (order.index(name) if name in order else len(order), name)
+
+
+def _figures(predictions: List[Prediction]) -> Dict:
     intents = [(base_intent(p.expected), p.result["intent"]["name"]) for p in predictions]
     answers = [(p.expected, selected_answer(p.result) or "(none)") for p in predictions if p.expected.startswith("faq/")]
     topics = [(p.expected, topic_of(p.result)) for p in predictions]
@@ -184,6 +257,26 @@ def summary_markdown(figures: Dict, previous: Optional[Dict]) -> str:
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines.append("| sentences | " + " | ".join(str(figures["languages"][l]["sentences"]) for l in LANGUAGES) + " |")
     lines.append("| not understood (fallback) | " + " | ".join(str(figures["languages"][l]["fallbacks"]) for l in LANGUAGES) + " |")
+    lines += ["", "Topic right, as the user gets it, per class of held-out sentences (sentences in brackets):", "",
+              "| class | " + " | ".join(LANGUAGES) + " |", "| --- |" + " --- |" * len(LANGUAGES)]
+    names = sorted({name for language in LANGUAGES for name in figures["languages"][language].get("classes", {})},
+                   key=_class_order)
+    for name in names:
+        cells = []
+        for language in LANGUAGES:
+            now = figures["languages"][language].get("classes", {}).get(name)
+            before = (((previous or {}).get("languages", {}).get(language) or {}).get("classes") or {}).get(name)
+            cells.append("–" if now is None else f"{now['topic_accuracy']:.1%} ({now['sentences']})"
+                         f"{_change(now['topic_accuracy'], (before or {}).get('topic_accuracy'))}")
+        lines.append(f"| {CLASS_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+    other = figures.get("other_languages")
+    if other:
+        before = ((previous or {}).get("other_languages") or {}).get("recognised")
+        lines += ["", f"**Other languages:** {other['recognised']:.1%} of {other['sentences']} messages in languages "
+                  f"the assistant does not speak got the reply in Swedish and English{_change(other['recognised'], before)}"
+                  " (" + ", ".join(f"{code} {n['recognised']}/{n['sentences']}" for code, n in other["by_language"].items())
+                  + ")."]
+        lines += [f"- missed ({m['language']}): “{m['text']}”, taken for {m['taken_for']}" for m in other["missed"][:10]]
     stories = figures["stories"]
     if stories:
         verdict = "all passed" if not stories["failed"] else f"{len(stories['failed'])} failed: " + "; ".join(stories["failed"])
@@ -217,6 +310,10 @@ def build_report(agent, out: Path, stories: Optional[StoryResults], model_name: 
         _write_scores(lang["answers"], folder / "answers.csv")
         confusion_image(lang.pop("topics"), folder / "confusion.png", f"Topics ({language}, held-out sentences)")
         figures["languages"][language] = lang
+    if OTHER_LANGUAGES.exists():
+        other = other_language_figures(agent)
+        other.pop("taken_for")
+        figures["other_languages"] = other
     if stories is not None:
         figures["stories"] = {"run": stories.run, "failed": stories.failed}
     (out / "summary.md").write_text(summary_markdown(figures, previous), encoding="utf-8")

@@ -32,6 +32,8 @@ from assistant.review.training_data import EXAMPLE_LINE, INTENT_LINE, examples_b
 from assistant.language import SUPPORTED_LANGUAGES
 from assistant.paths import CONFIG, DOMAIN, HELD_OUT, REPORTS, ROOT, TRAINING_DATA
 from assistant.review.conversations import LOW_CONFIDENCE, read_conversation, stored_conversations
+from assistant.review.evaluation import held_out as held_out_sentences
+from assistant.review.evaluation import other_language_sentences
 from assistant.review.spreadsheet import read_rows, write_rows
 
 COLUMNS = ["conversation", "time", "language", "text", "predicted_intent", "confidence",
@@ -131,10 +133,11 @@ def plan_import(rows: List[Dict[str, str]], data_dir: Path, held_out_dir: Path) 
     skipped_rows: Dict[int, str] = {}
     additions: Dict[Path, List[Tuple[str, str]]] = {}
     known = {lang: examples_by_intent(data_dir / lang) for lang in SUPPORTED_LANGUAGES}
-    held_out = {
-        lang: {_normal(t) for _, (_, texts) in examples_by_intent(held_out_dir / lang).items() for t in texts}
-        for lang in SUPPORTED_LANGUAGES
-    }
+    # Every held-out sentence, of every class (stories, mixed, ...) and the other languages'.
+    other = held_out_dir / "other" / "sentences.yml"
+    elsewhere = {_normal(t) for t, _ in other_language_sentences(other)} if other.exists() else set()
+    held_out = {lang: {_normal(t) for t, _, _ in held_out_sentences(lang, held_out_dir)} | elsewhere
+                for lang in SUPPORTED_LANGUAGES}
     # Every example of a language, whatever its intent: a sentence is learnt as one intent only.
     trained = {lang: {_normal(t): intent for intent, (_, texts) in known[lang].items() for t in texts}
                for lang in SUPPORTED_LANGUAGES}

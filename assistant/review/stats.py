@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from assistant.deployment import endpoints_file
-from assistant.language import SUPPORTED_LANGUAGES
+from assistant.language import SUPPORTED_LANGUAGES, language_name
 from assistant.paths import REPORTS
 from assistant.review.conversations import read_conversation, stored_conversations
 
@@ -33,6 +33,9 @@ class LanguageFigures:
     messages_per_topic: Counter = field(default_factory=Counter)
     helped: Counter = field(default_factory=Counter)  # topic -> yes answers
     not_helped: Counter = field(default_factory=Counter)  # topic -> no answers
+    # Messages in neither Swedish nor English, by the language they were written in: which
+    # languages applicants ask in.
+    written_in: Counter = field(default_factory=Counter)
 
     def rate(self, part: int, whole: int) -> Optional[float]:
         return part / whole if whole else None
@@ -68,6 +71,8 @@ def _count_conversation(events: List[Dict], since: float, figures: Dict[str, Lan
         figures[message.language].messages += 1
         figures[message.language].messages_per_topic[message.topic] += 1
         figures[message.language].fallbacks += message.not_understood
+        if message.written_in:
+            figures[message.language].written_in[message.written_in] += 1
     for message, helped in conversation.feedback:
         if message.timestamp >= since:
             answers = figures[message.language].helped if helped else figures[message.language].not_helped
@@ -89,6 +94,14 @@ def markdown(figures: Dict[str, LanguageFigures], days: float) -> str:
     ]
     for title, value in rows:
         lines.append(f"| {title} | " + " | ".join(value(figures[lang]) for lang in LANGUAGES) + " |")
+    other = sum((figures[lang].written_in for lang in LANGUAGES), Counter())
+    lines += ["", "## Messages in other languages", ""]
+    if other:
+        lines += ["Written in neither Swedish nor English (answered in both, with technical support's number):", "",
+                  "| language | messages |", "| --- | --- |"]
+        lines += [f"| {language_name(code, 'en')} ({code}) | {count} |" for code, count in other.most_common()]
+    else:
+        lines.append("None.")
     for language in LANGUAGES:
         figure = figures[language]
         lines += ["", f"## Topics ({language})", "",

@@ -20,7 +20,7 @@ def refused(engine, username, password, now):
 
 
 def test_the_migrations_make_the_tables_the_code_uses_and_run_again_as_a_no_op(engine):
-    assert schema_version(engine) == latest_revision() == "0006"
+    assert schema_version(engine) == latest_revision() == "0007"
     migrate(engine)
     assert schema_version(engine) == latest_revision()
     inspector = sa.inspect(engine)

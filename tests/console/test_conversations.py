@@ -186,3 +186,14 @@ def test_ids_handed_out_again_after_the_retention_job_are_read(database):
     insert_event(engine, newest + 1, "reused", "samma id igen")
     index.catch_up(engine)
     assert first_messages(engine) == {"gammalt", "samma id igen"}
+
+
+def test_figures_count_messages_in_other_languages_by_language(database):
+    from tests.test_stats import messages_in_other_languages
+
+    endpoints, engine = database
+    store_conversation(endpoints, "arabic-and-somali", messages_in_other_languages())
+    index.catch_up(engine)
+    counted = index.figures(engine, 0, time.time() + 60)
+    assert +counted["sv"].written_in == {"ar": 2, "so": 1}
+    assert +counted["en"].written_in == {}

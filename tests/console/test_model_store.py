@@ -49,7 +49,7 @@ def evaluation(topic=0.95, intent=0.95, answer=0.95, failed=(), taken_for=None):
     languages = {}
     for language in ("sv", "en"):
         languages[language] = {"intent_accuracy": intent, "answer_accuracy": answer, "topic_accuracy": topic,
-                               "sentences": 2, "taken_for": taken_for or [["koden kom inte", "no_sms_code", "no_sms_code"],
+                               "sentences": 600, "taken_for": taken_for or [["koden kom inte", "no_sms_code", "no_sms_code"],
                                                                           ["mejlet kom inte", "no_email", "no_email"]]}
     return {"languages": languages, "stories": {"run": 3, "failed": list(failed)}, "tests_sha256": TESTS}
 
@@ -147,6 +147,32 @@ def test_a_model_within_the_margin_may_go_live_and_one_worse_beyond_it_may_not()
     assert comparison.compare(evaluation(topic=0.5), None).allowed  # nothing live to be worse than
 
 
+def test_a_model_worse_on_one_class_of_sentences_or_on_other_languages_is_refused():
+    def with_classes(story=0.95, other=0.98):
+        result = evaluation()
+        for language in ("sv", "en"):
+            result["languages"][language].update(
+                class_clean=0.95, class_story=story, sentences_per_class={"class_clean": 400, "class_story": 63})
+        result["languages"]["other"] = {"other_language_recognised": other, "sentences": 190,
+                                        "taken_for": [["hola amigo", "other_language", "other_language"]]}
+        return result
+
+    live = with_classes()
+    same = comparison.compare(with_classes(), live)
+    assert same.allowed
+    assert [(r.language, r.figure) for r in same.figures if r.language == "sv"] == [
+        ("sv", "intent_accuracy"), ("sv", "answer_accuracy"), ("sv", "topic_accuracy"), ("sv", "class_clean"),
+        ("sv", "class_story")]
+    assert [(r.language, r.figure) for r in same.figures if r.language == "other"] == [
+        ("other", "other_language_recognised")]
+    stories_worse = comparison.compare(with_classes(story=0.90), live)
+    assert {(r.language, r.figure) for r in stories_worse.worse} == {("sv", "class_story"), ("en", "class_story")}
+    # Within two sentences' worth of a class of 63 (3.2 points): the noise of a retrain.
+    assert comparison.compare(with_classes(story=0.925), live).allowed
+    other_worse = comparison.compare(with_classes(other=0.90), live)
+    assert {(r.language, r.figure) for r in other_worse.worse} == {("other", "other_language_recognised")}
+
+
 def test_the_comparison_lists_the_sentences_and_confusions_that_changed_the_worse_first():
     live = evaluation(taken_for=[["koden kom inte", "no_sms_code", "no_sms_code"],
                                  ["mejlet kom inte", "no_email", "faq/change_email"]])
@@ -176,8 +202,11 @@ def test_a_margin_that_is_no_percentage_stops_with_the_setting_named(value):
 
 # ----- jobs
 
-def test_the_progress_is_read_from_what_rasa_train_prints():
-    progress = jobs.Progress(jobs.planned_epochs(paths.CONFIG))
+def test_the_progress_is_read_from_what_rasa_train_prints(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n- name: DIETClassifier\n  epochs: 50\n- name: ResponseSelector\n  epochs: 40\n"
+                      "policies:\n- name: TEDPolicy\n  epochs: 20\n", encoding="utf-8")
+    progress = jobs.Progress(jobs.planned_epochs(config))
     for line in TRAINING_OUTPUT.splitlines():
         progress.read(line)
     shown = progress.as_dict()
@@ -278,3 +307,13 @@ def test_the_evaluation_kept_with_a_model_is_plain_json(tmp_path):
     registry.set_evaluation(engine, model.id, evaluation())
     assert registry.get(engine, model.id).evaluation == json.loads(json.dumps(evaluation()))
     assert registry.unevaluated(engine) == []
+
+
+def test_every_class_of_held_out_sentences_has_a_name_on_the_comparison_page():
+    from assistant.console.texts import TEXTS
+    from assistant.review.evaluation import held_out
+
+    classes = {held_out_class for language in ("sv", "en") for _, _, held_out_class in held_out(language)}
+    assert {"clean", "story", "mixed", "misspelt"} <= classes
+    assert [name for name in classes if f"figure_{comparison.CLASS_PREFIX}{name}" not in TEXTS] == []
+    assert f"figure_{comparison.OTHER_FIGURE}" in TEXTS and f"language_{comparison.OTHER}" in TEXTS

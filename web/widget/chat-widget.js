@@ -282,6 +282,14 @@
         var b = el("button", { type: "button", "class": "quick-reply", text: button.title });
         b.addEventListener("click", function () {
           if (busy) return;
+          // "Continue in English" after a message in another language: the widget's own
+          // labels follow the conversation's new language.
+          var switchesTo = LANGUAGE_BUTTONS[button.payload];
+          if (switchesTo && switchesTo !== state.lang) {
+            state.lang = switchesTo;
+            saveState();
+            applyLanguage();
+          }
           send(button.payload, button.title);
           input.focus();
         });
@@ -454,6 +462,8 @@
       setBusy(false);
     });
   }
+
+  var LANGUAGE_BUTTONS = { "/switch_to_english": "en", "/switch_to_swedish": "sv" };
 
   function greet(language) {
     // A payload with the language entity sets the assistant's language slot the Rasa way.
