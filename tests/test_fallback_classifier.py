@@ -59,3 +59,12 @@ def test_a_clear_answer_stands():
         [("faq/change_phone_number", 0.9), ("faq/two_step_verification", 0.05)],
     )
     assert message.get("intent")["name"] == "faq"
+
+
+def test_a_known_word_without_its_accents_or_drawn_out_is_still_known():
+    # "får" without its ring, "kod" drawn out, and a common greeting not in the training data.
+    for words in (["far"], ["koood"], ["hellooo"]):
+        message = parsed(words, [("no_sms_code", 0.95), ("no_email", 0.04)])
+        assert message.get("intent")["name"] == "no_sms_code", words
+    # Keyboard mashing with drawn-out letters is still nothing the assistant knows.
+    assert parsed(["qwwwxz", "pllomf"], [("affirm", 0.99)]).get("intent")["name"] == "nlu_fallback"

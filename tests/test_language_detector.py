@@ -60,6 +60,18 @@ def test_a_single_foreign_word_counts_only_when_the_classifiers_are_sure_of_it(d
     assert unsure.get("intent")["name"] == "greet" and entities(unsure) == {}
 
 
+def test_a_sure_classifier_decides_several_words_the_identifiers_do_not_give_to_swedish_or_english(detector):
+    # Somali with English loanwords: the compact identifier spreads its weight and names no
+    # language, the classifier (trained on such messages) is sure.
+    (somali,) = detector.process([classified("Koodka SMS-ka ma iman", ("other_language", 0.96), ("no_sms_code", 0.03))])
+    # Unsure too, but the identifier gives these words to Swedish and English: the classifier's
+    # other_language gives way.
+    (mixed,) = detector.process([classified("sidan står still sedan tio minuter",
+                                             ("other_language", 0.96), ("faq/reload_page", 0.03))])
+    assert somali.get("intent")["name"] == "other_language" and entities(somali) == {"written_in": "und"}
+    assert mixed.get("intent")["name"] == "faq/reload_page" and "written_in" not in entities(mixed)
+
+
 def test_training_keeps_the_words_of_swedish_and_english_examples_only(detector):
     assert "kod" in detector._known_words and "email" in detector._known_words
     assert "kiitos" not in detector._known_words

@@ -13,6 +13,8 @@
 Either way the assistant asks (with the likely topics as buttons) instead of guessing.
 """
 import json
+import re
+import unicodedata
 from typing import Any, Dict, FrozenSet, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext
@@ -32,7 +34,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.language import OTHER_LANGUAGE_INTENT
+from assistant.language import OTHER_LANGUAGE_INTENT, is_common_word
 
 ANSWER_THRESHOLD = "answer_threshold"
 ANSWER_AMBIGUITY_THRESHOLD = "answer_ambiguity_threshold"
@@ -68,6 +70,8 @@ class StricterFallbackClassifier(FallbackClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._vocabulary = vocabulary
+        self._plain_vocabulary = frozenset(_plain(word) for word in vocabulary)
+        self._pieces = _pieces(self._plain_vocabulary)
 
     @classmethod
     def create(
@@ -101,6 +105,8 @@ class StricterFallbackClassifier(FallbackClassifier):
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(words)), encoding="utf-8")
         self._vocabulary = frozenset(words)
+        self._plain_vocabulary = frozenset(_plain(word) for word in words)
+        self._pieces = _pieces(self._plain_vocabulary)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -123,7 +129,18 @@ class StricterFallbackClassifier(FallbackClassifier):
         )
 
     def _no_known_word(self, message: Message) -> bool:
-        return self._vocabulary.isdisjoint(_words(message))
+        return not any(self._known(word) for word in _words(message))
+
+    def _known(self, word: Text) -> bool:
+        """A word of the training data, also typed without å/ä/ö or drawn out ("hejda",
+        "hellooo"), a common chat word the language vote knows ("jajamensan"), or a word with
+        a four-letter piece of one ("godmorron", "tacksåmkt"): the classifiers read character
+        n-grams up to four letters, so such a word gives them something to go on, where
+        keyboard mashing ("qwxz plomf") gives nothing."""
+        if word in self._vocabulary or is_common_word(word):
+            return True
+        plain = _plain(word)
+        return plain in self._plain_vocabulary or any(piece in self._pieces for piece in _word_pieces(plain))
 
     def _answer_unclear(self, message: Message) -> bool:
         intent = message.data[INTENT].get(INTENT_NAME_KEY)
@@ -137,6 +154,26 @@ class StricterFallbackClassifier(FallbackClassifier):
             best < self.component_config[ANSWER_THRESHOLD]
             or best - runner_up < self.component_config[ANSWER_AMBIGUITY_THRESHOLD]
         )
+
+
+_DRAWN_OUT = re.compile(r"(.)\1{2,}")
+
+
+def _plain(word: Text) -> Text:
+    """Without accents and with letters drawn out to three or more taken once."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    return _DRAWN_OUT.sub(r"\1", plain)
+
+
+PIECE = 4
+
+
+def _word_pieces(word: Text) -> List[Text]:
+    return [word[i:i + PIECE] for i in range(len(word) - PIECE + 1)]
+
+
+def _pieces(words: FrozenSet[Text]) -> FrozenSet[Text]:
+    return frozenset(piece for word in words for piece in _word_pieces(word))
 
 
 def _words(message: Message) -> FrozenSet[Text]:
