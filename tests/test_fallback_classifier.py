@@ -1,3 +1,4 @@
+import pytest
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
@@ -61,10 +62,33 @@ def test_a_clear_answer_stands():
     assert message.get("intent")["name"] == "faq"
 
 
-def test_a_known_word_without_its_accents_or_drawn_out_is_still_known():
-    # "får" without its ring, "kod" drawn out, and a common greeting not in the training data.
-    for words in (["far"], ["koood"], ["hellooo"]):
+def test_a_known_word_without_its_accents_drawn_out_or_with_another_ending_is_still_known():
+    # "får" without its ring, "byter" drawn out, a common greeting that is not in the training
+    # data, and "ingenting", which shares "inge" with "ingen".
+    for words in (["far"], ["byyyter"], ["hellooo"], ["ingenting"]):
         message = parsed(words, [("no_sms_code", 0.95), ("no_email", 0.04)])
         assert message.get("intent")["name"] == "no_sms_code", words
-    # Keyboard mashing with drawn-out letters is still nothing the assistant knows.
-    assert parsed(["qwwwxz", "pllomf"], [("affirm", 0.99)]).get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("words", [["qwwwxz", "pllomf"], ["qwxz", "plomf", "?"], ["zzzzz"], ["aaaa"], ["...."], ["112"]])
+def test_keyboard_mashing_punctuation_and_one_letter_over_and_over_are_no_known_word(words):
+    assert parsed(words, [("affirm", 0.99)]).get("intent")["name"] == "nlu_fallback"
+
+
+def test_pieces_come_from_swedish_and_english_words_seen_twice(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    examples = [Message(data={"text": text, "intent": intent}) for text, intent in
+                [("ingen kod", "no_sms_code"), ("ingen mejl", "no_email"), ("telefonen", "faq"),
+                 ("kiitos paljon", "other_language"), ("paljon kiitos", "other_language")]]
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(TrainingData(examples))
+    storage = LocalModelStorage(tmp_path)
+    config = StricterFallbackClassifier.get_default_config()
+    StricterFallbackClassifier.create(config, storage, Resource("fallback"), None).train(TrainingData(examples))
+    loaded = StricterFallbackClassifier.load(config, storage, Resource("fallback"), None)
+    assert loaded._known("ingenting")  # "inge" of "ingen", in two examples
+    assert loaded._known("telefonen") and not loaded._known("telefonkort")  # "telefonen" once
+    assert loaded._known("kiitos") and not loaded._known("kiitoksia")  # other-language words

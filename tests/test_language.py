@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.language import detect_language, language_after, page_language, reply_language
+from assistant.language import detect_language, language_after, leans_to_another_language, page_language, reply_language
 from tests.conftest import LANGUAGES, held_out_examples, training_examples
 
 
@@ -161,3 +161,19 @@ def test_odd_characters_do_not_change_or_break_the_verdict(text):
 
     # Full-width letters are letters; a lone surrogate or NUL (which fastText refuses) is dropped.
     assert identify(text, _known_words()) == "sv"
+
+
+@pytest.mark.parametrize("text, leans", [
+    # Somali and Kurmanji with English loanwords: fastText spreads its weight thinly.
+    ("Koodka SMS-ka ma iman", True),
+    ("gelek spas", True),
+    ("merhaba", True),
+    # Words the identifiers give to Swedish or English, and keyboard mashing.
+    ("mejlet kom inte", False),
+    ("BankID funkar inte", False),
+    ("the form wont open", False),
+    ("qwxz plomf", False),
+    ("hej", False),
+])
+def test_which_unsure_messages_lean_to_another_language(text, leans):
+    assert leans_to_another_language(text) is leans

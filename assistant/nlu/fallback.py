@@ -65,13 +65,18 @@ class StricterFallbackClassifier(FallbackClassifier):
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
         vocabulary: FrozenSet[Text] = frozenset(),
+        piece_words: Optional[FrozenSet[Text]] = None,
     ) -> None:
         super().__init__(config)
         self._model_storage = model_storage
         self._resource = resource
+        self._use_vocabulary(vocabulary, vocabulary if piece_words is None else piece_words)
+
+    def _use_vocabulary(self, vocabulary: FrozenSet[Text], piece_words: FrozenSet[Text]) -> None:
         self._vocabulary = vocabulary
-        self._plain_vocabulary = frozenset(_plain(word) for word in vocabulary)
-        self._pieces = _pieces(self._plain_vocabulary)
+        self._plain_vocabulary = frozenset(form for word in vocabulary for form in _plain_forms(word))
+        self._pieces = frozenset(piece for word in piece_words for form in _plain_forms(word)
+                                 for piece in _word_pieces(form))
 
     @classmethod
     def create(
@@ -93,20 +98,26 @@ class StricterFallbackClassifier(FallbackClassifier):
         **kwargs: Any,
     ) -> "StricterFallbackClassifier":
         with model_storage.read_from(resource) as directory:
-            words = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, frozenset(words))
+            stored = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        if isinstance(stored, list):  # a model from before the pieces were kept apart
+            return cls(config, model_storage, resource, frozenset(stored))
+        return cls(config, model_storage, resource, frozenset(stored["words"]), frozenset(stored["piece_words"]))
 
     def train(self, training_data: TrainingData) -> Resource:
-        words = {
-            word
-            for example in training_data.training_examples
-            for word in _words(example)
-        }
+        words = {word for example in training_data.training_examples for word in _words(example)}
+        # Pieces only of Swedish and English words seen in two examples or more: the character
+        # n-gram featurizer keeps only n-grams seen twice (min_df), and the other-language
+        # examples' words say nothing of ours.
+        seen: Dict[Text, int] = {}
+        for example in training_data.training_examples:
+            if example.get(INTENT) != OTHER_LANGUAGE_INTENT:
+                for word in _words(example):
+                    seen[word] = seen.get(word, 0) + 1
+        piece_words = {word for word, examples in seen.items() if examples >= 2}
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(words)), encoding="utf-8")
-        self._vocabulary = frozenset(words)
-        self._plain_vocabulary = frozenset(_plain(word) for word in words)
-        self._pieces = _pieces(self._plain_vocabulary)
+            (directory / VOCABULARY_FILE).write_text(
+                json.dumps({"words": sorted(words), "piece_words": sorted(piece_words)}), encoding="utf-8")
+        self._use_vocabulary(frozenset(words), frozenset(piece_words))
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -134,13 +145,18 @@ class StricterFallbackClassifier(FallbackClassifier):
     def _known(self, word: Text) -> bool:
         """A word of the training data, also typed without å/ä/ö or drawn out ("hejda",
         "hellooo"), a common chat word the language vote knows ("jajamensan"), or a word with
-        a four-letter piece of one ("godmorron", "tacksåmkt"): the classifiers read character
-        n-grams up to four letters, so such a word gives them something to go on, where
-        keyboard mashing ("qwxz plomf") gives nothing."""
+        a four-letter piece of a Swedish or English word seen in two examples or more
+        ("godmorron", "tacksåmkt"): the classifiers read such character n-grams, so the word
+        gives them something to go on, where keyboard mashing ("qwxz plomf") gives nothing.
+        Punctuation, digits and one letter over and over ("zzzzz") are no word."""
+        letters = [c for c in word[:MAX_WORD] if c.isalpha()]
+        if len(set(letters)) < 2:  # punctuation, digits, "zzzzz", a lone "a"
+            return False
         if word in self._vocabulary or is_common_word(word):
             return True
-        plain = _plain(word)
-        return plain in self._plain_vocabulary or any(piece in self._pieces for piece in _word_pieces(plain))
+        forms = _plain_forms(word)
+        return (any(form in self._plain_vocabulary for form in forms)
+                or any(piece in self._pieces for form in forms for piece in _word_pieces(form)))
 
     def _answer_unclear(self, message: Message) -> bool:
         intent = message.data[INTENT].get(INTENT_NAME_KEY)
@@ -157,12 +173,15 @@ class StricterFallbackClassifier(FallbackClassifier):
 
 
 _DRAWN_OUT = re.compile(r"(.)\1{2,}")
+# A longer "word" is no word; reading only its beginning bounds the work on hostile input.
+MAX_WORD = 64
 
 
-def _plain(word: Text) -> Text:
-    """Without accents and with letters drawn out to three or more taken once."""
-    plain = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-    return _DRAWN_OUT.sub(r"\1", plain)
+def _plain_forms(word: Text) -> FrozenSet[Text]:
+    """Without accents, and letters drawn out to three or more taken once or twice ("goood" may
+    be "god" or "good")."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", word[:MAX_WORD]) if not unicodedata.combining(c))
+    return frozenset({plain, _DRAWN_OUT.sub(r"\1", plain), _DRAWN_OUT.sub(r"\1\1", plain)})
 
 
 PIECE = 4
@@ -170,10 +189,6 @@ PIECE = 4
 
 def _word_pieces(word: Text) -> List[Text]:
     return [word[i:i + PIECE] for i in range(len(word) - PIECE + 1)]
-
-
-def _pieces(words: FrozenSet[Text]) -> FrozenSet[Text]:
-    return frozenset(piece for word in words for piece in _word_pieces(word))
 
 
 def _words(message: Message) -> FrozenSet[Text]:

@@ -53,12 +53,12 @@ SURE = "other_language_confidence"
 class LanguageDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {SURE: 0.9}
+        return {SURE: 0.8}
 
     def __init__(self, config: Dict[Text, Any], model_storage: Optional[ModelStorage] = None,
                  resource: Optional[Resource] = None, known_words: FrozenSet[str] = frozenset(),
                  answers_other_languages: bool = False) -> None:
-        self._sure = float(config.get(SURE, 0.9))
+        self._sure = float(config.get(SURE, 0.8))
         self._model_storage = model_storage
         self._resource = resource
         self._known_words = known_words
