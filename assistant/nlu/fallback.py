@@ -15,7 +15,7 @@ Either way the assistant asks (with the likely topics as buttons) instead of gue
 import json
 import re
 import unicodedata
-from typing import Any, Dict, FrozenSet, List, Optional, Text, Type
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Text, Type
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -104,14 +104,16 @@ class StricterFallbackClassifier(FallbackClassifier):
         return cls(config, model_storage, resource, frozenset(stored["words"]), frozenset(stored["piece_words"]))
 
     def train(self, training_data: TrainingData) -> Resource:
-        words = {word for example in training_data.training_examples for word in _words(example)}
         # Pieces only of Swedish and English words seen in two examples or more: the character
         # n-gram featurizer keeps only n-grams seen twice (min_df), and the other-language
         # examples' words say nothing of ours.
+        words: Set[Text] = set()
         seen: Dict[Text, int] = {}
         for example in training_data.training_examples:
+            found = _words(example)
+            words |= found
             if example.get(INTENT) != OTHER_LANGUAGE_INTENT:
-                for word in _words(example):
+                for word in found:
                     seen[word] = seen.get(word, 0) + 1
         piece_words = {word for word, examples in seen.items() if examples >= 2}
         with self._model_storage.write_to(self._resource) as directory:
