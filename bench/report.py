@@ -8,10 +8,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from assistant.language import SUPPORTED_LANGUAGES
 from assistant.review.evaluation import CLASS_TITLES
-from bench.load import LoadResult, percentile
-
-TURN_WINDOW = 10  # "turn 1" and "turn 200" are the first and the last ten turns
-
+from bench.load import TURN_WINDOW, LoadResult, percentile
 
 def load_summary(result: LoadResult) -> Dict:
     return {"label": result.label, "users": result.users, "seconds": round(result.seconds, 1),
@@ -217,9 +214,17 @@ def markdown(results: Dict) -> str:
         "- Ours: `config.yml`, served as `make run` serves it (the project's endpoints.yml,"
         " credentials.yml and settings), with its SQLite file, on loopback.",
         ("- Baseline: `bench/baseline/config.yml`, Rasa 3.6's default pipeline and policies as"
-         " `rasa init` writes them, trained on the same data, served as plain Rasa serves it: its own"
+         " `rasa init` writes them," + ("" if baseline.get("serving_from") else " trained on the same data,")
+         + " served as plain Rasa serves it: its own"
          " SQL tracker store (SQLite) and REST channel, TensorFlow's default threads; the same"
          " action server." if baseline else ""),
+        (f"- The baseline's serving figures (load, long conversation, memory, cold start, expensive"
+         f" messages) are those of the run of {baseline['serving_from']['date']} (commit"
+         f" {baseline['serving_from']['commit']}, {baseline['serving_from']['cpu']},"
+         f" {baseline['serving_from']['cores']} cores), not measured again; its training was not timed, and"
+         + (" its model size and accuracy are this run's, trained on this run's data." if baseline.get("nlu")
+            else " its accuracy was not measured in this run.")
+         if baseline and baseline.get("serving_from") else ""),
         "- The load client runs on the same machine and shares its two cores.",
         "",
         "What the figures mean, and where the time goes where a target is missed:"
@@ -253,7 +258,8 @@ def markdown(results: Dict) -> str:
               " from sending the request to the whole reply; an HTTP error, a timeout or an empty reply `[]`"
               " counts as an error.",
               f"- Long conversations: {plan['long_repeats']} conversations of {plan['long_turns']} messages, one"
-              " user; the p95 of the first and of the last ten turns.",
+              " user, the test stories' messages of one language in order; the last ten turns send the first"
+              " ten messages again, so the p95 of the first and of the last ten turns compares the same messages.",
               "- In-process parse: `Agent.parse_message` on every held-out sentence (tests/nlu), after one"
               " warm-up parse. Accuracy on the same sentences, as `make evaluate` counts it.",
               "- Training from scratch, each with an empty Rasa cache. Cold start: from launching `rasa run`"

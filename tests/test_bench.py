@@ -82,3 +82,37 @@ def test_the_training_benchmark_loads_the_chat_through_a_training_and_a_model_sw
     # The trained model went live: the Rasa server said it serves it.
     assert results["live"]["activation_to_serving_seconds"] > 0, results["live"]
     assert "## From the request to live" in report.read_text(encoding="utf-8")
+
+
+def test_the_long_conversation_compares_turn_one_and_turn_two_hundred_on_the_same_messages():
+    from bench.load import TURN_WINDOW, long_conversation_messages
+
+    story = [f"message {number}" for number in range(63)]
+    sent = long_conversation_messages(story, 200)
+    assert len(sent) == 200
+    assert sent[-TURN_WINDOW:] == sent[:TURN_WINDOW] == story[:TURN_WINDOW]
+    # In between, the stories go on in their order: the conversation really grows.
+    assert sent[TURN_WINDOW:190] == [story[turn % 63] for turn in range(TURN_WINDOW, 190)]
+
+
+def test_a_baseline_carried_from_an_earlier_run_is_named_and_not_timed_again(tmp_path):
+    from dataclasses import asdict
+
+    from bench import report
+    from bench.__main__ import serving_from
+
+    earlier = ROOT / "bench" / "RESULTS.json"
+    results = json.loads(earlier.read_text(encoding="utf-8"))
+    recorded = next(side for side in results["sides"] if side["name"] == "baseline")
+    model = tmp_path / "baseline.tar.gz"
+    model.write_bytes(b"\0" * 2**20)
+    side = serving_from(earlier, model)
+    assert side.load == recorded["load"] and side.long == recorded["long"]
+    # Its accuracy and size are this run's; its training time on other data is not shown as this run's.
+    assert side.nlu == {} and side.training_seconds is None and side.model_mib == 1.0
+
+    text = report.markdown({**results, "sides": [results["sides"][0], asdict(side)]})
+    measured_in = side.serving_from["date"]
+    assert f"are those of the run of {measured_in}" in text
+    training_row = next(line for line in text.splitlines() if line.startswith("| Training from scratch, full |"))
+    assert training_row.split("|")[3].strip() == "–"
