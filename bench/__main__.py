@@ -52,6 +52,9 @@ class Plan:
     nlu: bool
     profile_seconds: float
     profile_turns: int
+    # The long conversation's last turns resend its first messages (bench/load.py); runs
+    # before commit 668b374 compared different messages, and carry no such flag.
+    long_same_messages: bool = True
 
 
 FULL = Plan([1, 10, 20, 50], 30, 60, 4.0, 90, 200, 4, 5, True, 20, 200)
@@ -125,18 +128,25 @@ def measure_nlu(side: Side, model: Path) -> None:
 
 
 def serving_from(earlier: Path, model: Optional[Path]) -> Side:
-    """The baseline of an earlier run, its serving figures kept, its accuracy to be measured
-    on `model` if there is one."""
-    results = json.loads(earlier.read_text(encoding="utf-8"))
-    recorded = next(side for side in results["sides"] if side["name"] == "baseline")
-    side = Side("baseline", "bench/baseline/config.yml", stock=True, model=str(model or ""),
-                model_mib=model.stat().st_size / 2**20 if model else None,
+    """The baseline of an earlier full run, its serving figures kept, its accuracy to be
+    measured on `model` if there is one. Its model size is not shown: the model given may be
+    NLU only, and the one served then was trained on that run's data."""
+    try:
+        results = json.loads(earlier.read_text(encoding="utf-8"))
+        recorded = next((side for side in results["sides"] if side["name"] == "baseline"), None)
+        quick = results["quick"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"--baseline-serving-from {earlier}: not a benchmark's RESULTS.json ({error})")
+    if recorded is None or quick:
+        raise SystemExit(f"--baseline-serving-from {earlier}: not a full run with the baseline served")
+    side = Side("baseline", "bench/baseline/config.yml", stock=True, model=str(model or ""), model_mib=None,
                 cold_start_seconds=recorded["cold_start_seconds"], memory_mib=recorded["memory_mib"],
                 load=recorded["load"], long=recorded["long"], stress=recorded["stress"])
     # Carried from a run that carried them itself: still the run that measured them.
     side.serving_from = recorded.get("serving_from") or {
         "date": results["machine"]["date"], "commit": results["machine"]["commit"],
-        "cpu": results["machine"]["cpu"], "cores": results["machine"]["cores"]}
+        "cpu": results["machine"]["cpu"], "cores": results["machine"]["cores"],
+        "long_same_messages": results["plan"].get("long_same_messages", False)}
     return side
 
 
@@ -156,6 +166,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.out.write_text(report.markdown(results), encoding="utf-8")
         return 0
     plan = QUICK if args.quick else FULL
+    if args.quick and args.baseline_serving_from:
+        parser.error("--quick measures ours only; --baseline-serving-from is for a full run")
+    # Read before ours trains and loads for a quarter of an hour, not after.
+    carried = serving_from(args.baseline_serving_from, args.baseline_model) if args.baseline_serving_from else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
@@ -167,11 +181,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.ours_model is None:
             sides[0] = (sides[0][0], OURS_CONFIG, MODEL)
         for side, config, model in sides:
-            if side.name == "baseline" and args.baseline_serving_from:
-                side = serving_from(args.baseline_serving_from, model)
-                sides[1] = (side, config, model)
+            if side.name == "baseline" and carried is not None:
+                sides[1] = (carried, config, model)
                 if model is not None:
-                    measure_nlu(side, model)
+                    measure_nlu(carried, model)
                 continue
             if model is None:
                 _log(f"{side.name}: training from scratch, full")

@@ -157,7 +157,8 @@ def _targets(ours: Dict, baseline: Optional[Dict]) -> List[Tuple[str, str, Optio
         target(f"{paced['label']}: p95 ≤ 150 ms, no errors",
                f"p95 {_fmt(paced['p95'], ' ms')}, {errors} errors, {paced['per_second']} messages/s offered",
                paced["p95"] is not None and paced["p95"] <= 150 and errors == 0)
-    target("20 users back to back: messages/s at least the baseline's",
+    carried = f" (baseline of {baseline['serving_from']['date']})" if baseline and baseline.get("serving_from") else ""
+    target("20 users back to back: messages/s at least the baseline's" + carried,
            f"{_fmt(twenty_ours, '', 1)} vs {_fmt(twenty_base, '', 1)}",
            None if twenty_ours is None or twenty_base is None else twenty_ours >= twenty_base)
     target("One user: p50 ≤ 40 ms", _fmt(single, " ms"), None if single is None else single <= 40)
@@ -217,14 +218,18 @@ def markdown(results: Dict) -> str:
          " `rasa init` writes them," + ("" if baseline.get("serving_from") else " trained on the same data,")
          + " served as plain Rasa serves it: its own"
          " SQL tracker store (SQLite) and REST channel, TensorFlow's default threads; the same"
-         " action server." if baseline else ""),
+         " action server." if baseline else None),
         (f"- The baseline's serving figures (load, long conversation, memory, cold start, expensive"
          f" messages) are those of the run of {baseline['serving_from']['date']} (commit"
          f" {baseline['serving_from']['commit']}, {baseline['serving_from']['cpu']},"
-         f" {baseline['serving_from']['cores']} cores), not measured again; its training was not timed, and"
-         + (" its model size and accuracy are this run's, trained on this run's data." if baseline.get("nlu")
+         f" {baseline['serving_from']['cores']} cores), not measured again; neither its training nor its"
+         f" model size is this run's, and"
+         + (f" its accuracy was measured in this run on `{baseline['model']}`." if baseline.get("nlu")
             else " its accuracy was not measured in this run.")
-         if baseline and baseline.get("serving_from") else ""),
+         + ("" if baseline["serving_from"].get("long_same_messages") else
+            " Its long conversation compared different messages at turn 1 and turn 200 (before"
+            " commit 668b374), so its ratio there is not like for like.")
+         if baseline and baseline.get("serving_from") else None),
         "- The load client runs on the same machine and shares its two cores.",
         "",
         "What the figures mean, and where the time goes where a target is missed:"
@@ -269,4 +274,4 @@ def markdown(results: Dict) -> str:
               " what both servers used, from /proc, per message. Those over the cap fill a request body"
               " of up to 64 KiB (bench/stress.py); the edge must refuse them before any costly check.",
               ""]
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line is not None)

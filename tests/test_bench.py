@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -95,24 +97,67 @@ def test_the_long_conversation_compares_turn_one_and_turn_two_hundred_on_the_sam
     assert sent[TURN_WINDOW:190] == [story[turn % 63] for turn in range(TURN_WINDOW, 190)]
 
 
-def test_a_baseline_carried_from_an_earlier_run_is_named_and_not_timed_again(tmp_path):
-    from dataclasses import asdict
+def _earlier_run(folder, date, commit, carried_from=None):
+    """An earlier full run's RESULTS.json, its figures taken from the committed one."""
+    results = json.loads((ROOT / "bench" / "RESULTS.json").read_text(encoding="utf-8"))
+    baseline = next(side for side in results["sides"] if side["name"] == "baseline")
+    baseline = {**baseline, "serving_from": carried_from or {}, "training_seconds": 680.0}
+    earlier = {**results, "quick": False, "plan": {**results["plan"], "long_same_messages": False},
+               "machine": {**results["machine"], "date": date, "commit": commit},
+               "sides": [results["sides"][0], baseline]}
+    path = folder / f"{commit}.json"
+    path.write_text(json.dumps(earlier), encoding="utf-8")
+    return path, baseline
 
-    from bench import report
-    from bench.__main__ import serving_from
 
-    earlier = ROOT / "bench" / "RESULTS.json"
-    results = json.loads(earlier.read_text(encoding="utf-8"))
-    recorded = next(side for side in results["sides"] if side["name"] == "baseline")
-    model = tmp_path / "baseline.tar.gz"
-    model.write_bytes(b"\0" * 2**20)
-    side = serving_from(earlier, model)
-    assert side.load == recorded["load"] and side.long == recorded["long"]
-    # Its accuracy and size are this run's; its training time on other data is not shown as this run's.
-    assert side.nlu == {} and side.training_seconds is None and side.model_mib == 1.0
+def test_a_baseline_carried_from_an_earlier_run_is_named_and_not_shown_as_this_runs(tmp_path, monkeypatch):
+    import bench.__main__ as bench_run
 
-    text = report.markdown({**results, "sides": [results["sides"][0], asdict(side)]})
-    measured_in = side.serving_from["date"]
-    assert f"are those of the run of {measured_in}" in text
-    training_row = next(line for line in text.splitlines() if line.startswith("| Training from scratch, full |"))
-    assert training_row.split("|")[3].strip() == "–"
+    measured, baseline = _earlier_run(tmp_path, "2026-11-30 08:24 UTC", "89812a2")
+    # A run that carried them itself names the run that measured them.
+    carried_twice, _ = _earlier_run(tmp_path, "2026-12-01 03:09 UTC", "ff56a7d",
+                                    carried_from={"date": "2026-11-30 08:24 UTC", "commit": "89812a2",
+                                                  "cpu": "AMD EPYC", "cores": 2})
+    trained, measured_sides, parsed = [], [], []
+
+    def fake_measure(side, model, plan, workdir, profile_to=None):
+        measured_sides.append(side.name)
+        side.load = baseline["load"]
+        side.long = baseline["long"]
+        side.stress = baseline["stress"]
+        side.memory_mib = baseline["memory_mib"]
+
+    monkeypatch.setattr(bench_run, "train", lambda *args, **kwargs: trained.append(args) or None)
+    monkeypatch.setattr(bench_run, "measure_side", fake_measure)
+    monkeypatch.setattr(bench_run, "measure_nlu", lambda side, model: parsed.append(side.name))
+    for earlier in (measured, carried_twice):
+        out = tmp_path / earlier.stem / "RESULTS.md"
+        assert bench_run.main(["--ours-model", str(tmp_path), "--baseline-serving-from", str(earlier),
+                               "--out", str(out)]) == 0
+        results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        ours, carried = results["sides"]
+        # Nothing trained, the baseline neither served nor parsed without a model of this run's.
+        assert trained == [] and measured_sides[-1] == "ours" and parsed == []
+        assert carried["load"] == baseline["load"] and carried["serving_from"]["commit"] == "89812a2"
+        text = out.read_text(encoding="utf-8")
+        assert "are those of the run of 2026-11-30 08:24 UTC (commit 89812a2" in text
+        assert "messages/s at least the baseline's (baseline of 2026-11-30 08:24 UTC)" in text
+        # Its training time and model size of that run are not shown as this run's.
+        for row in ("| Training from scratch, full |", "| Model size |"):
+            line = next(line for line in text.splitlines() if line.startswith(row))
+            assert line.split("|")[3].strip() == "–", line
+        assert "its accuracy was not measured in this run" in text
+    # The first run carried compared different messages at turn 1 and turn 200: said so.
+    assert "not like for like" in (tmp_path / "89812a2" / "RESULTS.md").read_text(encoding="utf-8")
+
+
+def test_a_carried_baseline_must_come_from_a_full_run(tmp_path):
+    import bench.__main__ as bench_run
+
+    quick = tmp_path / "quick.json"
+    quick.write_text(json.dumps({"quick": True, "sides": [{"name": "ours"}]}), encoding="utf-8")
+    for earlier in (quick, tmp_path / "missing.json"):
+        with pytest.raises(SystemExit) as refused:
+            bench_run.main(["--baseline-serving-from", str(earlier), "--out", str(tmp_path / "R.md")])
+        assert "--baseline-serving-from" in str(refused.value)
+    assert not (tmp_path / "R.json").exists()
