@@ -144,8 +144,7 @@ def serving_from(earlier: Path, model: Optional[Path]) -> Side:
                 load=recorded["load"], long=recorded["long"], stress=recorded["stress"])
     # Carried from a run that carried them itself: still the run that measured them.
     side.serving_from = recorded.get("serving_from") or {
-        "date": results["machine"]["date"], "commit": results["machine"]["commit"],
-        "cpu": results["machine"]["cpu"], "cores": results["machine"]["cores"],
+        **{key: results["machine"][key] for key in ("date", "commit", "cpu", "cores")},
         "long_same_messages": results["plan"].get("long_same_messages", False)}
     return side
 
@@ -176,15 +175,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         workdir = Path(temporary)
         sides = [(Side("ours", "config.yml"), OURS_CONFIG, args.ours_model)]
         if not args.quick:
-            sides.append((Side("baseline", "bench/baseline/config.yml", stock=True), BASELINE_CONFIG,
+            sides.append((carried or Side("baseline", "bench/baseline/config.yml", stock=True), BASELINE_CONFIG,
                           args.baseline_model))
         elif args.ours_model is None:
             sides[0] = (sides[0][0], OURS_CONFIG, MODEL)
         for side, config, model in sides:
-            if side.name == "baseline" and carried is not None:
-                sides[1] = (carried, config, model)
+            if side is carried:
                 if model is not None:
-                    measure_nlu(carried, model)
+                    measure_nlu(side, model)
                 continue
             if model is None:
                 _log(f"{side.name}: training from scratch, full")

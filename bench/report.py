@@ -10,6 +10,7 @@ from assistant.language import SUPPORTED_LANGUAGES
 from assistant.review.evaluation import CLASS_TITLES
 from bench.load import TURN_WINDOW, LoadResult, percentile
 
+
 def load_summary(result: LoadResult) -> Dict:
     return {"label": result.label, "users": result.users, "seconds": round(result.seconds, 1),
             "messages": result.messages, "answered": len(result.latencies_ms),
