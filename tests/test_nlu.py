@@ -21,11 +21,13 @@ from assistant.review.evaluation import (OTHER_LANGUAGE_INTENT, base_intent, hel
                                          selected_answer, topic_of)
 from tests.conftest import FIGURES, LANGUAGES, held_out_examples, training_examples
 
-# Measured on 2026-12-01 with the model of config.yml and data/ then, on every held-out sentence
-# of a language (sv / en): intent 97.6 / 96.9 %, answer 96.6 / 99.1 %; floors 1.5 points below.
+# Measured on 2026-12-05 with the model of config.yml and data/ then, on every held-out sentence
+# of a language (sv / en): intent 97.6 / 96.9 %, answer 96.3 / 98.4 %; floors 1.5 points below.
+# The answer is the one the user can get: a page question DIET takes for something else, with
+# little confidence in page questions, gets none (assistant/nlu/page_answer.py).
 FLOORS = {
     "intent": {"sv": 0.961, "en": 0.954},
-    "answer": {"sv": 0.951, "en": 0.976},
+    "answer": {"sv": 0.948, "en": 0.969},
 }
 # Topic right, as the user gets it, per class and language (sv / en): clean 96.0 / 96.2 %
 # (430/448, 455/473), stories 95.2 / 96.8 % (60/63, 61/63), mixed languages 100 / 95.3 %

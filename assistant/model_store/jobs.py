@@ -40,7 +40,7 @@ NICENESS = 19
 _COMPONENT = re.compile(r"Starting to train component '([^']+)'")
 _EPOCHS = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 # The components whose epochs are counted, as config.yml names them.
-EPOCH_COMPONENTS = ("DIETClassifier", "ResponseSelector", "TEDPolicy")
+EPOCH_COMPONENTS = ("DIETClassifier", "ResponseSelector", "PageAnswerSelector", "TEDPolicy")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,41 @@
+"""The page-answer selector (assistant/nlu/page_answer.py) leaves out Rasa's ResponseSelector
+where none of its answers can reach the user: what the user gets must be the same as with the
+selector asked for every message."""
+import pytest
+
+from actions.topics import likely_topics
+from assistant.nlu.page_answer import PageAnswerSelector
+from assistant.review.conversations import prediction
+from assistant.review.evaluation import LANGUAGES, held_out, topic_of
+from bench.conversations import scripts
+from assistant import paths
+
+pytestmark = pytest.mark.model
+
+
+def _messages():
+    """Held-out sentences of every class and language, and what the test stories' users type."""
+    texts = [text for language in LANGUAGES for text, _, _ in held_out(language)]
+    texts += [text for script in scripts(paths.ROOT / "tests" / "stories") for text in script.messages]
+    return texts
+
+
+def _seen_by_the_user(result):
+    """The answer (or intent) acted on, the fallback's topic buttons, the console's best guess."""
+    return topic_of(result), likely_topics(result), prediction(result)[0]
+
+
+def test_leaving_the_selector_out_changes_nothing_a_user_or_the_console_sees(parse, monkeypatch):
+    texts = _messages()
+    selective = parse(texts)
+    greeting = parse(["hej"])[0]
+    monkeypatch.setattr(PageAnswerSelector, "answer_can_matter", lambda self, message: True)
+    always = parse(texts)
+
+    differ = [(text, _seen_by_the_user(a), _seen_by_the_user(b))
+              for text, a, b in zip(texts, selective, always) if _seen_by_the_user(a) != _seen_by_the_user(b)]
+    assert differ == []
+    # And it is left out: most messages are no page question.
+    left_out = [text for text, result in zip(texts, selective) if "response_selector" not in result]
+    assert len(left_out) > len(texts) / 2, len(left_out)
+    assert "response_selector" not in greeting
