@@ -20,6 +20,9 @@ DEFAULT_TOPICS = [
     "pdf_form_wont_open",
     "personal_number_incorrect",
 ]
+# A topic less likely than this is not offered as a button. The NLU leaves the page answers
+# out below it (assistant/nlu/page_answer.py).
+MIN_TOPIC_CONFIDENCE = 0.2
 
 
 def button(topic: Text, language: Optional[Text]) -> Dict[Text, Text]:
@@ -31,7 +34,7 @@ def button(topic: Text, language: Optional[Text]) -> Dict[Text, Text]:
 
 
 def likely_topics(
-    parsed: Dict[Text, Any], limit: int = 3, min_confidence: float = 0.2
+    parsed: Dict[Text, Any], limit: int = 3, min_confidence: float = MIN_TOPIC_CONFIDENCE
 ) -> List[Text]:
     """The topics a message most probably meant, best first, from the NLU's rankings.
 

@@ -17,6 +17,8 @@ from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_K
                                        PREDICTED_CONFIDENCE_KEY)
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.topics import MIN_TOPIC_CONFIDENCE
+
 MIN_CONFIDENCE = "min_confidence"
 
 
@@ -26,7 +28,7 @@ MIN_CONFIDENCE = "min_confidence"
 class PageAnswerSelector(ResponseSelector):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**ResponseSelector.get_default_config(), MIN_CONFIDENCE: 0.2}
+        return {**ResponseSelector.get_default_config(), MIN_CONFIDENCE: MIN_TOPIC_CONFIDENCE}
 
     def process(self, messages: List[Message]) -> List[Message]:
         asked = [message for message in messages if self.answer_can_matter(message)]
