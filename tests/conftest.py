@@ -86,6 +86,8 @@ def model_path() -> Path:
 
 
 SMALL_CONFIG = paths.ROOT / "tests" / "small-config.yml"
+# What `rasa train` printed for the worse model, beside it.
+TRAINING_OUTPUT = "training-output.txt"
 # The topic the worse model never learnt.
 TOPIC_LEFT_OUT = "card_payment"
 
@@ -104,6 +106,7 @@ def worse_model(tmp_path_factory) -> Path:
     result = subprocess.run([str(Path(sys.executable).with_name("rasa")), "train", "--config", str(SMALL_CONFIG),
                              "--domain", str(paths.DOMAIN), "--data", str(folder / "data"), "--out", str(folder),
                              "--fixed-model-name", "worse"], cwd=paths.ROOT, capture_output=True, text=True, timeout=1800)
+    (folder / TRAINING_OUTPUT).write_text(result.stdout + result.stderr, encoding="utf-8")
     model = folder / "worse.tar.gz"
     assert result.returncode == 0 and model.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     return model

@@ -4,11 +4,12 @@ selector asked for every message."""
 import pytest
 
 from actions.topics import likely_topics
+from assistant import paths
 from assistant.nlu.page_answer import PageAnswerSelector
 from assistant.review.conversations import prediction
 from assistant.review.evaluation import LANGUAGES, held_out, topic_of
 from bench.conversations import scripts
-from assistant import paths
+from tests.conftest import TRAINING_OUTPUT
 
 pytestmark = pytest.mark.model
 
@@ -39,3 +40,12 @@ def test_leaving_the_selector_out_changes_nothing_a_user_or_the_console_sees(par
     left_out = [text for text, result in zip(texts, selective) if "response_selector" not in result]
     assert len(left_out) > len(texts) / 2, len(left_out)
     assert "response_selector" not in greeting
+
+
+def test_training_is_not_told_that_the_page_answers_go_unused(worse_model):
+    """Rasa's recipe validator warns when no ResponseSelector of its own reads the page
+    questions; a training with the subclass must not say so (the tests' small configuration
+    uses it as config.yml does)."""
+    said = (worse_model.parent / TRAINING_OUTPUT).read_text(encoding="utf-8")
+    assert "Your Rasa model is trained" in said
+    assert "response selector" not in said.lower()
