@@ -4,13 +4,14 @@ The selector picks the answer among the page's questions (faq/<topic>), and cost
 per message as DIET itself. Most messages are not page questions: for them its pick is never
 used, so it is not made. It is made when the message is taken for a page question (after the
 language detector, which may set DIET's first choice aside), and when DIET gives page questions
-at least `min_confidence`, where an answer can still be offered as a button after a fallback
-(actions/topics.py, `likely_topics`: an answer's chance there is faq's confidence times the
-selector's, so below that confidence no answer can be offered). Messages it skips carry no
+at least the confidence a topic needs to be offered as a button after a fallback
+(actions/topics.py, `MIN_TOPIC_CONFIDENCE`: an answer's chance there is faq's confidence times
+the selector's, so below it no answer can be offered; read from there, not set in config.yml,
+so the two cannot drift apart). Messages it skips carry no
 `response_selector`, as in a model without page questions.
 """
 import warnings
-from typing import Any, Dict, List, Text
+from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.selectors.response_selector import ResponseSelector
@@ -19,8 +20,6 @@ from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_K
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.topics import MIN_TOPIC_CONFIDENCE
-
-MIN_CONFIDENCE = "min_confidence"
 
 # Rasa's recipe validator looks for its ResponseSelector class itself, not a subclass, and
 # would tell every training that the page questions' answers are not used.
@@ -33,10 +32,6 @@ warnings.filterwarnings(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
 class PageAnswerSelector(ResponseSelector):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {**ResponseSelector.get_default_config(), MIN_CONFIDENCE: MIN_TOPIC_CONFIDENCE}
-
     def process(self, messages: List[Message]) -> List[Message]:
         asked = [message for message in messages if self.answer_can_matter(message)]
         if asked:
@@ -49,9 +44,8 @@ class PageAnswerSelector(ResponseSelector):
             return True
         if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == retrieval_intent:
             return True
-        floor = float(self.component_config[MIN_CONFIDENCE])
         return any(
             ranked.get(INTENT_NAME_KEY) == retrieval_intent
-            and float(ranked.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= floor
+            and float(ranked.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= MIN_TOPIC_CONFIDENCE
             for ranked in message.get(INTENT_RANKING_KEY) or []
         )
