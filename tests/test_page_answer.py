@@ -19,7 +19,7 @@ def _messages():
     detector may set DIET's first choice aside), and what the test stories' users type."""
     texts = [text for language in LANGUAGES for text, _, _ in held_out(language)]
     texts += [text for text, _ in other_language_sentences()]
-    texts += [text for script in scripts(paths.ROOT / "tests" / "stories") for text in script.messages]
+    texts += [text for script in scripts(paths.TEST_STORIES) for text in script.messages]
     return texts
 
 
@@ -36,9 +36,8 @@ def test_leaving_the_selector_out_changes_nothing_a_user_or_the_console_sees(par
     monkeypatch.setattr(PageAnswerSelector, "answer_can_matter", lambda self, message: True)
     always = parse(texts)
 
-    differ = [(text, _seen_by_the_user(a), _seen_by_the_user(b))
-              for text, a, b in zip(texts, selective, always) if _seen_by_the_user(a) != _seen_by_the_user(b)]
-    assert differ == []
+    seen = [(text, _seen_by_the_user(a), _seen_by_the_user(b)) for text, a, b in zip(texts, selective, always)]
+    assert [differing for differing in seen if differing[1] != differing[2]] == []
     # And it is left out: most messages are no page question.
     left_out = [text for text, result in zip(texts, selective) if "response_selector" not in result]
     assert len(left_out) > len(texts) / 2, len(left_out)

@@ -7,8 +7,8 @@ language detector, which may set DIET's first choice aside), and when DIET gives
 at least the confidence a topic needs to be offered as a button after a fallback
 (actions/topics.py, `MIN_TOPIC_CONFIDENCE`: an answer's chance there is faq's confidence times
 the selector's, so below it no answer can be offered; read from there, not set in config.yml,
-so the two cannot drift apart). Messages it skips carry no
-`response_selector`, as in a model without page questions.
+so the two cannot drift apart). Messages it skips carry no `response_selector`, as in a model
+without page questions.
 """
 import warnings
 from typing import List
