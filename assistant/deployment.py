@@ -16,14 +16,18 @@ processes; rate-limit counts in Redis too. The settings, with their defaults for
     REDIS_HOST=127.0.0.1 REDIS_PORT=6379 REDIS_DB=0 REDIS_PASSWORD= REDIS_KEY_PREFIX=assistant
     RASA_INSTANCES=2 (ports RASA_PORT=5005, 5006, ...) SANIC_WORKERS=1 ACTION_SERVER_SANIC_WORKERS=2
     SQL_POOL_SIZE=5 SQL_MAX_OVERFLOW=5 (connections per Rasa process)
-    CHAT_SESSION_SECRET (signs socket.io session ids and keys the hash of sender ids that look
-                        like personal data; the same on every instance)
     ACTION_SERVER_TOKEN (the secret the Rasa instances send to the action server, which answers
                         nothing else; generated for one `make run-scaled` if not set)
     ACTION_SERVER_INTERFACE=0.0.0.0 (where the action server listens)
     ACTION_SERVER_URL=http://127.0.0.1:5055/webhook (where the Rasa instances reach it)
 
 Both profiles:
+    CHAT_SESSION_SECRET    signs socket.io session ids and the keys of conversations (their
+                           owners' proof, assistant/channels/own_conversation.py), and keys the
+                           hash of sender ids that look like personal data; the same on every
+                           instance and the console (generated for one `make run` if not set)
+    ASSISTANT_URL=http://127.0.0.1:5005  where the console reaches a Rasa instance, to delete a
+                           conversation a support agent found by its handoff reference
     CHAT_ALLOWED_ORIGINS   web pages (origins) besides the demo page that may embed the chat
     RASA_ENABLE_API=true   Rasa's HTTP API (off by default), only with RASA_API_TOKEN or
                            RASA_JWT_SECRET set: it can read and rewrite every conversation
@@ -140,15 +144,18 @@ def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] 
     use_profile_settings(env)
     if not env.get("MODEL_STORE_TOKEN"):
         env["MODEL_STORE_TOKEN"] = secrets.token_hex(32)
+    # The Rasa servers sign with it, and the console proves with it that a support agent may
+    # delete a conversation (assistant/channels/own_conversation.py): generated for one run.
+    if not env.get("CHAT_SESSION_SECRET"):
+        env["CHAT_SESSION_SECRET"] = secrets.token_hex(32)
     if profile(env) == "scaled":
         env.setdefault(
             "CHAT_RATE_LIMIT_REDIS_URL",
             f"redis://:{env['REDIS_PASSWORD']}@{env['REDIS_HOST']}:{env['REDIS_PORT']}/{env['REDIS_DB']}",
         )
         # Every instance started here shares these; instances started elsewhere need them set.
-        for name in ("CHAT_SESSION_SECRET", "ACTION_SERVER_TOKEN"):
-            if not env.get(name):
-                env[name] = secrets.token_hex(32)
+        if not env.get("ACTION_SERVER_TOKEN"):
+            env["ACTION_SERVER_TOKEN"] = secrets.token_hex(32)
     else:
         # Rasa's in-memory lock store serves one process only.
         env["SANIC_WORKERS"] = "1"
@@ -333,6 +340,7 @@ class Servers:
     actions: Process
     endpoints: Path  # the Rasa server's endpoints.yml: its action server and SQLite store
     cold_start_seconds: float
+    chat_secret: str = ""  # its CHAT_SESSION_SECRET, which a console beside it needs too
 
     @property
     def webhook(self) -> str:
@@ -407,7 +415,8 @@ def start_servers(model: Optional[Path], workdir: Path, stock: bool = False, ori
     try:
         launched = time.monotonic()
         rasa = start("rasa", [*command, *rasa_arguments], workdir, rasa_env)
-        servers = Servers(f"http://127.0.0.1:{rasa_port}", rasa, actions, endpoints, 0.0)
+        servers = Servers(f"http://127.0.0.1:{rasa_port}", rasa, actions, endpoints, 0.0,
+                          env["CHAT_SESSION_SECRET"])
         wait_until_answering(servers.url, [actions, rasa])
         servers.cold_start_seconds = time.monotonic() - launched
         return servers
@@ -453,6 +462,8 @@ def main() -> int:
     processes += [start(f"rasa :{port}", rasa_command(env, port), env=rasa_env) for port in rasa_ports]
     processes.append(start("chat page", [sys.executable, "-m", "assistant.demo_site", "--port", str(WEB_PORT),
                                          "--assistant-url", f"http://localhost:{rasa_ports[0]}"], env=env))
+    # Where the console asks a Rasa instance to delete a conversation (by phone, by reference).
+    env.setdefault("ASSISTANT_URL", f"http://127.0.0.1:{rasa_ports[0]}")
     processes.append(start("staff console", console_command(env), env=env))
     print(_banner(env, rasa_ports), flush=True)
 

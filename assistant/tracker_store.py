@@ -87,6 +87,10 @@ class RecentEventsSQLTrackerStore(SQLTrackerStore):
         """After a model swap: the cached trackers hold the old domain's slots."""
         self._trackers.clear()
 
+    def forget_conversation(self, sender_id: Text) -> None:
+        """After the conversation was deleted (assistant/retention.py)."""
+        self._trackers.pop(sender_id, None)
+
     def _remember(self, tracker: DialogueStateTracker) -> None:
         self._trackers[tracker.sender_id] = tracker
         while len(self._trackers) > self.cached_conversations:

@@ -35,6 +35,12 @@ class Bot:
     # another site's that embeds the widget.
     chat_site_port: int
     embedding_site_port: int
+    chat_secret: str = ""  # the server's CHAT_SESSION_SECRET, for a console beside it
+
+    @property
+    def console_settings(self) -> Dict[str, str]:
+        """What a console needs to ask this server to delete a conversation."""
+        return {"ASSISTANT_URL": self.url, "CHAT_SESSION_SECRET": self.chat_secret}
 
     @property
     def webhook(self) -> str:

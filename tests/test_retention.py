@@ -60,3 +60,12 @@ def test_the_privacy_notice_names_the_retention_period():
     assert len(notices) == 2  # Swedish and English
     for notice in notices:
         assert re.search(rf"\b{RETENTION_DAYS} (dagar|days)\b", notice), notice
+
+
+def test_the_privacy_pages_name_the_retention_period_and_both_controls():
+    for page, controls in ((ROOT / "web" / "integritet.html", ("Spara en kopia", "Radera samtalet")),
+                           (ROOT / "web" / "en" / "privacy.html", ("Save a copy", "Delete the conversation"))):
+        html = page.read_text(encoding="utf-8")
+        assert re.findall(r"<span data-retention-days>(\d+)</span>", html) == [str(RETENTION_DAYS)], page
+        for control in controls:  # as the widget labels them
+            assert f"<strong>{control}</strong>" in html, (page, control)

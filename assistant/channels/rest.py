@@ -11,6 +11,9 @@ becomes HTTP:
 - the conversation store or lock store out of reach: HTTP 503 with Retry-After; any other
   internal failure HTTP 500, each with a short error, never a silent `[]`; nothing of that
   message is stored, so sending it again later goes on with the conversation as it was.
+
+Beside it, the routes with which an applicant takes a copy of their conversation or deletes
+it (assistant/channels/own_conversation.py).
 """
 from typing import Any, Awaitable, Callable, Optional, Text
 
@@ -21,6 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant import rasa_patches
+from assistant.channels import own_conversation
 from assistant.channels.edge import (
     FAILED, MAX_BODY_BYTES, TOO_FAST, TOO_LARGE, TOO_LONG, UNAVAILABLE, BadRequest, Edge, Refusal, parse_request)
 
@@ -63,6 +67,7 @@ class CheckedRestInput(RestInput):
             refusal = await edge.handle(message, address, getattr(request.app.ctx, "agent", None), deliver)
             return _refused(refusal, message.sender) if refusal else response.json(collector.messages)
 
+        own_conversation.register(webhook, edge)
         return webhook
 
 

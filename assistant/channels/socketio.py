@@ -50,13 +50,14 @@ class SessionTokens:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
 
-    def _signature(self, session: str) -> str:
-        digest = hmac.new(self._secret, session.encode("ascii"), hashlib.sha256).hexdigest()
+    def signature(self, session: str) -> str:
+        """Also the key that proves a conversation is the caller's (own_conversation.py)."""
+        digest = hmac.new(self._secret, session.encode("utf-8"), hashlib.sha256).hexdigest()
         return digest[:_SIGNATURE_HEX_CHARS]
 
     def issue(self) -> str:
         session = secrets.token_hex(16)
-        return f"{session}.{self._signature(session)}"
+        return f"{session}.{self.signature(session)}"
 
     def verify(self, token: Any) -> Optional[str]:
         """The session of a token signed with this secret, else None."""
@@ -65,7 +66,7 @@ class SessionTokens:
         session, _, signature = token.partition(".")
         if not _SESSION_PART.fullmatch(session):
             return None
-        return session if hmac.compare_digest(signature, self._signature(session)) else None
+        return session if hmac.compare_digest(signature, self.signature(session)) else None
 
 
 def session_of(token: str) -> str:

@@ -6,7 +6,7 @@ handoff" or "had a fallback" would mean parsing them all. So the console keeps o
 conversation (what the filters ask) and one per user message (what was understood, with what
 confidence, the feedback), read by the same `read_conversation` as `make inbox` and `make stats`.
 `catch_up` reads the conversations that have new events since its last run; the console runs
-it every few seconds. The retention job deletes the index rows of deleted conversations.
+it every few seconds. assistant/retention.py deletes the rows of deleted conversations.
 """
 import json
 import logging
@@ -230,16 +230,11 @@ def _summary(conversation: Conversation, typed: List, last_event_id: int) -> Dic
     }
 
 
-def delete_without_events(engine: Engine) -> int:
-    """The index rows (and corrections) of conversations the tracker store no longer has."""
-    with engine.begin() as connection:
-        if not _has_events(connection):
-            return 0
-        gone = sa.select(conversations.c.id).where(
-            ~sa.exists().where(events.c.sender_id == conversations.c.sender_id)).scalar_subquery()
-        connection.execute(corrections.delete().where(corrections.c.conversation_id.in_(gone)))
-        connection.execute(messages.delete().where(messages.c.conversation_id.in_(gone)))
-        return connection.execute(conversations.delete().where(conversations.c.id.in_(gone))).rowcount
+def still_stored(engine: Engine, sender_id: str) -> bool:
+    """Whether the tracker store or the index still holds anything of the conversation."""
+    with engine.connect() as connection:
+        return any(connection.execute(sa.select(sa.exists().where(table.c.sender_id == sender_id))).scalar()
+                   for table in (events, conversations))
 
 
 # ----- the list -------------------------------------------------------------------------
@@ -365,16 +360,22 @@ class Turn:
     notice: bool = False  # a service notice the assistant showed (assistant/notices.py)
 
 
+# An index row is only as good as the conversation behind it: one deleted while the index was
+# being written (assistant/retention.py) may leave a row behind until the next retention run.
+_STILL_STORED = sa.exists().where(events.c.sender_id == conversations.c.sender_id)
+
+
 def find(engine: Engine, conversation_id: int) -> Optional[Dict[str, Any]]:
     with engine.connect() as connection:
-        row = connection.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).mappings().first()
+        row = connection.execute(sa.select(conversations).where(conversations.c.id == conversation_id,
+                                                                _STILL_STORED)).mappings().first()
     return dict(row) if row else None
 
 
 def by_reference(engine: Engine, reference: str) -> Optional[Dict[str, Any]]:
     with engine.connect() as connection:
         row = connection.execute(sa.select(conversations)
-                                 .where(conversations.c.handoff_reference == reference)
+                                 .where(conversations.c.handoff_reference == reference, _STILL_STORED)
                                  .order_by(conversations.c.last_at.desc())).mappings().first()
     return dict(row) if row else None
 

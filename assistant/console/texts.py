@@ -256,6 +256,15 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "nothing": {"sv": "–", "en": "–"},
     "several_found": {"sv": "{count} samtal har den här referensen; det senaste visas först.",
                       "en": "{count} conversations have this reference; the latest is shown first."},
+    "delete_conversation": {"sv": "Radera samtalet", "en": "Delete the conversation"},
+    "delete_conversation_intro": {"sv": "Om den som ringer ber om det: samtalet raderas direkt, ur assistenten och ur konsolen, och referensen slutar fungera.",
+                                  "en": "If the caller asks for it: the conversation is deleted at once, from the assistant and from the console, and the reference stops working."},
+    "confirm_delete_conversation": {"sv": "Radera samtalet {reference}?", "en": "Delete the conversation {reference}?"},
+    "delete_conversation_means": {"sv": "Samtalet, dess rättelser som ännu inte är godkända, taggar och referens tas bort och kan inte återställas. Gör det bara om den som ringer har bett om det.",
+                                  "en": "The conversation, its corrections not yet approved, its tags and its reference are removed and cannot be restored. Do it only if the caller has asked for it."},
+    "conversation_deleted": {"sv": "Samtalet {reference} är raderat.", "en": "The conversation {reference} is deleted."},
+    "delete_failed": {"sv": "Samtalet kunde inte raderas just nu: assistenten svarade inte. Det finns kvar; försök igen om en stund.",
+                      "en": "The conversation could not be deleted just now: the assistant did not answer. It is still there; try again in a moment."},
     # outage alerts
     "alerts": {"sv": "Larm: möjlig störning", "en": "Alerts: a possible disruption"},
     "window_hour": {"sv": "den senaste timmen", "en": "in the last hour"},
@@ -291,6 +300,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "audit_corrections_read": {"sv": "läste rättelserna", "en": "read the corrections"},
     "audit_handoff_looked_up": {"sv": "slog upp överlämning", "en": "looked up a handoff"},
     "audit_handoff_not_found": {"sv": "slog upp okänd referens", "en": "looked up an unknown reference"},
+    "audit_conversation_deleted": {"sv": "raderade samtal", "en": "deleted conversation"},
     # ----- models (model_pages.py)
     "models": {"sv": "Modeller", "en": "Models"},
     "models_intro": {"sv": "Träna en ny modell av de nuvarande träningsdata, jämför den med den modell som svarar nu och gör den aktiv. Du kan alltid gå tillbaka till en tidigare modell.",

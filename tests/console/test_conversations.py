@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from assistant.console import conversations as index
-from assistant.retention import delete_old_conversations
+from assistant.retention import delete_console_records_without_events, delete_old_conversations
 from assistant.tracker_store import open_tracker_store
 from tests import stored_events as ev
 from tests.helpers import seed_conversations as seed, store_conversation
@@ -123,7 +123,7 @@ def test_the_retention_job_takes_deleted_conversations_out_of_the_index(database
     seed(endpoints)
     index.catch_up(engine)
     delete_old_conversations(open_tracker_store(endpoints), days=5)
-    assert index.delete_without_events(engine) == 1
+    assert delete_console_records_without_events(engine) == 1
     assert [row.first_message for row in index.listed(engine, index.Filters())[0]] == [
         "jag får inget mejl till [e-post]", "my application page is totally frozen"]
 
@@ -181,7 +181,7 @@ def test_ids_handed_out_again_after_the_retention_job_are_read(database):
 
     with engine.begin() as connection:  # the retention job deletes the newest conversation
         connection.execute(events.delete().where(events.c.sender_id == "newer"))
-    index.delete_without_events(engine)
+    delete_console_records_without_events(engine)
     index.after_retention(engine)
     insert_event(engine, newest + 1, "reused", "samma id igen")
     index.catch_up(engine)

@@ -22,7 +22,7 @@ def bot(model_path, tmp_path_factory) -> Bot:
         pytest.fail(str(error))
     try:
         yield Bot(servers.url, servers.rasa.log, servers.endpoints, servers.tracker_db,
-                  chat_site_port, embedding_site_port)
+                  chat_site_port, embedding_site_port, servers.chat_secret)
     finally:
         servers.stop()
 

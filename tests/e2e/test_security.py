@@ -170,6 +170,23 @@ def test_the_limit_reply_comes_in_the_conversations_language(guarded):
     assert refused.status_code == 429 and refused.json()["error"] == REPLIES[TOO_FAST]["en"]
 
 
+def test_guessing_conversation_keys_is_rate_limited_by_address(guarded):
+    wait_for_a_fresh_window()
+    statuses = [requests.post(f"{guarded}/webhooks/rest/conversation/{route}", timeout=30,
+                              json={"sender": f"victim-{n}", "key": "0" * 32}).status_code
+                for n, route in enumerate(["copy", "delete"] * PER_ADDRESS)][:PER_ADDRESS + 1]
+    assert statuses == [404] * PER_ADDRESS + [429]
+
+
+def test_an_owners_copies_and_deletions_count_like_messages(guarded):
+    wait_for_a_fresh_window()
+    issued = requests.post(f"{guarded}/webhooks/rest/conversations", timeout=30).json()
+    answers = [requests.post(f"{guarded}/webhooks/rest/conversation/copy", json=issued, timeout=30)
+               for _ in range(PER_SENDER + 1)]
+    assert [a.status_code for a in answers] == [404] * PER_SENDER + [429]  # nothing stored yet, then too fast
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= WINDOW_SECONDS
+
+
 @pytest.mark.parametrize("shape", OVERSIZED)
 def test_a_body_up_to_the_limit_is_answered_at_once_and_holds_up_no_one(bot, shape):
     """Bodies as large as the channel reads, sent back to back, while another user chats: the

@@ -5,7 +5,10 @@
  *   <script src="https://example.org/widget/chat-widget.js"
  *           data-server-url="https://assistant.example.org" defer></script>
  *
- * It talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook). The interface
+ * It talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook). The server hands out
+ * each conversation with a key (POST .../conversations), kept in the tab's session storage:
+ * with it, and only with it, the applicant saves a copy of the conversation or deletes it
+ * (assistant/channels/own_conversation.py). The interface
  * language comes from the page's <html lang> (Swedish unless it is English) and is sent to
  * the assistant as metadata, so even the first answer is in it. The widget lives in a shadow
  * root, so the host page's CSS cannot break it, and every text is put in with textContent:
@@ -20,6 +23,15 @@
 
   var SERVER_URL = (script.getAttribute("data-server-url") || "").replace(/\/+$/, "");
   var WEBHOOK = SERVER_URL + "/webhooks/rest/webhook";
+  var CONVERSATIONS = SERVER_URL + "/webhooks/rest/conversations";
+  var COPY = SERVER_URL + "/webhooks/rest/conversation/copy";
+  var DELETE = SERVER_URL + "/webhooks/rest/conversation/delete";
+  // The page that says what is kept and how to get a copy or delete it, beside the widget's
+  // folder unless the embedding page names its own.
+  var PRIVACY_PAGES = {
+    sv: script.getAttribute("data-privacy-url-sv") || new URL("../integritet.html", script.src).href,
+    en: script.getAttribute("data-privacy-url-en") || new URL("../en/privacy.html", script.src).href,
+  };
   var STYLESHEET = new URL("chat-widget.css", script.src).href;
   var STORAGE_KEY = "mv-support-chat";
   // The REST channel refuses longer messages; the field stops the user before that.
@@ -42,7 +54,20 @@
         "Skriv inte ditt personnummer eller andra personuppgifter här. Samtalet finns kvar i " +
         "den här webbläsarfliken tills du stänger den eller väljer Börja om. Assistenten " +
         "sparar det i 30 dagar för att kunna bli bättre, med personnummer, mejladresser och " +
-        "telefonnummer borttagna.",
+        "telefonnummer borttagna. Du kan spara en kopia eller radera det när du vill.",
+      privacyLink: "Vad sparas och hur du raderar det",
+      saveCopy: "Spara en kopia",
+      deleteConversation: "Radera samtalet",
+      confirmDelete:
+        "Vill du radera samtalet? Det tas bort från assistenten direkt och går inte att få tillbaka.",
+      confirmDeleteYes: "Radera",
+      confirmDeleteNo: "Avbryt",
+      deleted: "Samtalet är raderat. Här börjar ett nytt samtal.",
+      copySaved: "En kopia av samtalet har sparats som fil.",
+      copyFile: "samtal",
+      nothingToCopy: "Det finns inget samtal att spara ännu.",
+      copyFailed: "Det gick inte att spara en kopia just nu. Försök igen om en stund.",
+      deleteFailed: "Det gick inte att radera samtalet just nu. Det finns kvar; försök igen om en stund.",
       conversation: "Konversation",
       inputLabel: "Ditt meddelande",
       placeholder: "Skriv din fråga här",
@@ -75,7 +100,21 @@
         "Don't type your personal identity number or other personal details here. The " +
         "conversation stays in this browser tab until you close it or choose Start over. " +
         "The assistant keeps it for 30 days so that it can be improved, with identity " +
-        "numbers, email addresses and phone numbers removed.",
+        "numbers, email addresses and phone numbers removed. You can save a copy or delete it " +
+        "whenever you like.",
+      privacyLink: "What is kept, and how to delete it",
+      saveCopy: "Save a copy",
+      deleteConversation: "Delete the conversation",
+      confirmDelete:
+        "Delete the conversation? It is removed from the assistant at once and cannot be brought back.",
+      confirmDeleteYes: "Delete",
+      confirmDeleteNo: "Cancel",
+      deleted: "The conversation has been deleted. A new conversation starts here.",
+      copySaved: "A copy of the conversation has been saved as a file.",
+      copyFile: "conversation",
+      nothingToCopy: "There is no conversation to save yet.",
+      copyFailed: "A copy could not be saved just now. Please try again in a moment.",
+      deleteFailed: "The conversation could not be deleted just now. It is still there; please try again in a moment.",
       conversation: "Conversation",
       inputLabel: "Your message",
       placeholder: "Type your question here",
@@ -104,23 +143,19 @@
 
   // ----- state, kept in sessionStorage so a reload in the same tab keeps the conversation
 
-  function newConversationId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return "web-" + Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
-
+  // The conversation's id and key come from the server with the first message (ensureConversation).
   function newState(lang) {
-    return { sender: newConversationId(), lang: lang, open: false, messages: [], draft: "" };
+    return { sender: null, key: null, lang: lang, open: false, messages: [], draft: "" };
   }
 
   function loadState() {
     try {
       var saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
-      if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages) &&
-          (saved.lang === "sv" || saved.lang === "en")) {
+      // A conversation kept before keys existed has none: it could be neither copied nor
+      // deleted, so the chat starts afresh.
+      if (saved && Array.isArray(saved.messages) && (saved.lang === "sv" || saved.lang === "en") &&
+          ((typeof saved.sender === "string" && typeof saved.key === "string") ||
+           (saved.sender === null && saved.key === null))) {
         return saved;
       }
     } catch (ignored) {
@@ -223,10 +258,25 @@
   var closeButton = el("button", { type: "button", "class": "header-button close" }, [
     el("span", { "aria-hidden": "true", text: "×" }),
   ]);
-  var privacy = el("p", { "class": "privacy" });
+  var privacyText = el("span");
+  var privacyLink = el("a", { "class": "privacy-link", target: "_blank", rel: "noopener noreferrer" });
+  var saveCopyButton = el("button", { type: "button", "class": "tool" });
+  var deleteButton = el("button", { type: "button", "class": "tool" });
+  var tools = el("div", { "class": "tools" }, [saveCopyButton, deleteButton]);
+  // Deleting asks first, in place: the question labels the group the focus moves into.
+  var confirmQuestion = el("p", { id: "confirm-delete-question" });
+  var confirmYes = el("button", { type: "button", "class": "tool danger" });
+  var confirmNo = el("button", { type: "button", "class": "tool" });
+  var confirmBox = el("div", { "class": "confirm", role: "group", "aria-labelledby": "confirm-delete-question", hidden: "" }, [
+    confirmQuestion, el("div", { "class": "confirm-buttons" }, [confirmYes, confirmNo]),
+  ]);
+  var privacy = el("p", { "class": "privacy" }, [privacyText, document.createTextNode(" "), privacyLink]);
+  // Below the composer, always in view: the applicant's own copy, and deleting.
+  var footer = el("div", { "class": "footer" }, [tools, confirmBox]);
   var log = el("div", { role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-busy": "false", "class": "log" });
   var scroller = el("div", { "class": "scroller", tabindex: "0", role: "region" }, [privacy, log]);
   var typing = el("div", { "class": "typing", role: "status" });
+  var statusBox = el("div", { "class": "status", role: "status" });
   var errorBox = el("div", { "class": "error", role: "alert" });
   var input = el("textarea", { id: "chat-input", rows: "2", maxlength: String(MAX_MESSAGE_LENGTH), autocomplete: "off" });
   var inputLabel = el("label", { "for": "chat-input", "class": "visually-hidden" });
@@ -239,8 +289,10 @@
     ]),
     scroller,
     typing,
+    statusBox,
     errorBox,
     form,
+    footer,
   ]);
   var frame = el("div", { "class": "frame" }, [launcher, panel]);
   root.appendChild(frame);
@@ -256,7 +308,15 @@
     languageButton.setAttribute("aria-label", t("switchLanguageLabel"));
     startOverButton.textContent = t("startOver");
     closeButton.setAttribute("aria-label", t("close"));
-    privacy.textContent = t("privacy");
+    privacyText.textContent = t("privacy");
+    privacyLink.textContent = t("privacyLink");
+    privacyLink.setAttribute("href", PRIVACY_PAGES[state.lang]);
+    privacyLink.appendChild(el("span", { "class": "visually-hidden", text: " " + t("newTab") }));
+    saveCopyButton.textContent = t("saveCopy");
+    deleteButton.textContent = t("deleteConversation");
+    confirmQuestion.textContent = t("confirmDelete");
+    confirmYes.textContent = t("confirmDeleteYes");
+    confirmNo.textContent = t("confirmDeleteNo");
     scroller.setAttribute("aria-label", t("conversation"));
     inputLabel.textContent = t("inputLabel");
     input.setAttribute("placeholder", t("placeholder"));
@@ -354,13 +414,14 @@
 
   var busy = false;
 
-  function setBusy(value) {
+  // `quiet`: saving a copy or deleting, where the assistant is not typing.
+  function setBusy(value, quiet) {
     busy = value;
     log.setAttribute("aria-busy", value ? "true" : "false");
     sendButton.setAttribute("aria-disabled", value ? "true" : "false");
-    typing.textContent = value ? t("typing") : "";
-    typing.classList.toggle("active", value);
-    if (value) scrollToEnd();
+    typing.textContent = value && !quiet ? t("typing") : "";
+    typing.classList.toggle("active", value && !quiet);
+    if (value && !quiet) scrollToEnd();
   }
 
   function showError(text, retry) {
@@ -380,24 +441,50 @@
     errorBox.classList.remove("active");
   }
 
-  function post(message) {
+  // A POST of JSON to the server; resolves to the response if it is OK, else fails with
+  // what the user needs told (answered: the server said no; tooFast; notFound).
+  function request(url, body) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller && setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
-    return fetch(WEBHOOK, {
+    return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: message, metadata: { language: state.lang } }),
+      body: JSON.stringify(body),
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
       if (!response.ok) {
         var error = new Error("HTTP " + response.status);
         error.answered = true;
         error.tooFast = response.status === 429;
+        error.notFound = response.status === 404;
         throw error;
       }
-      return response.json();
+      return response;
     }).finally(function () {
       if (timer) clearTimeout(timer);
+    });
+  }
+
+  // The first message of a conversation first asks the server for its id and key.
+  function ensureConversation() {
+    if (state.sender && state.key) return Promise.resolve();
+    var asked = state;
+    return request(CONVERSATIONS, {}).then(function (response) {
+      return response.json();
+    }).then(function (issued) {
+      if (typeof issued.sender !== "string" || typeof issued.key !== "string") throw new Error("no conversation");
+      if (asked !== state) return;  // started over meanwhile
+      state.sender = issued.sender;
+      state.key = issued.key;
+      saveState();
+    });
+  }
+
+  function post(message) {
+    return ensureConversation().then(function () {
+      return request(WEBHOOK, { sender: state.sender, message: message, metadata: { language: state.lang } });
+    }).then(function (response) {
+      return response.json();
     });
   }
 
@@ -410,6 +497,7 @@
   function send(message, shown) {
     if (busy) return;
     clearError();
+    if (shown !== null) showStatus("");  // not for the greeting a deletion starts with
     setBusy(true);
     var typed = shown === message;
     var userIndex = null;
@@ -470,6 +558,88 @@
     send(language ? '/greet{"language": "' + language + '"}' : "/greet", null);
   }
 
+  // ----- the applicant's copy of the conversation, and deleting it
+
+  function showStatus(text) {
+    statusBox.textContent = text;
+  }
+
+  function today() {
+    var now = new Date();
+    return [now.getFullYear(), now.getMonth() + 1, now.getDate()].map(function (n) {
+      return n < 10 ? "0" + n : String(n);
+    }).join("-");
+  }
+
+  function ownConversation() {
+    return { sender: state.sender, key: state.key };
+  }
+
+  function saveCopy() {
+    if (busy) return;
+    clearError();
+    showStatus("");
+    if (!state.key) {
+      showStatus(t("nothingToCopy"));
+      return;
+    }
+    setBusy(true, true);
+    request(COPY, ownConversation()).then(function (response) {
+      return response.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var a = el("a", { href: url, download: t("copyFile") + "-" + today() + ".txt" });
+        root.appendChild(a);
+        a.click();
+        root.removeChild(a);
+        setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+        showStatus(t("copySaved"));
+      });
+    }).catch(function (error) {
+      if (error && error.notFound) showStatus(t("nothingToCopy"));
+      else showError(t(error && error.tooFast ? "tooFast" : "copyFailed"), saveCopy);
+    }).then(function () {
+      setBusy(false, true);
+    });
+  }
+
+  function askToDelete(asking) {
+    confirmBox.hidden = !asking;
+    tools.hidden = asking;
+    if (asking) confirmNo.focus();
+    else deleteButton.focus();
+  }
+
+  function deleteConversation() {
+    if (busy) return;
+    clearError();
+    showStatus("");
+    var deleted = function () {
+      askToDelete(false);
+      state = newState(state.lang);
+      state.open = true;
+      saveState();
+      input.value = "";
+      renderHistory();
+      showStatus(t("deleted"));
+      input.focus();
+      greet(null);
+    };
+    if (!state.key) {  // nothing was ever sent: nothing is stored
+      deleted();
+      return;
+    }
+    setBusy(true, true);
+    request(DELETE, ownConversation()).then(function () {
+      setBusy(false, true);
+      deleted();
+    }).catch(function (error) {
+      setBusy(false, true);
+      // Not found: already gone (its 30 days are over); the applicant's wish is met.
+      if (error && error.notFound) deleted();
+      else showError(t(error && error.tooFast ? "tooFast" : "deleteFailed"), deleteConversation);
+    });
+  }
+
   // ----- opening, closing, starting over, switching language
 
   // The chat button and the panel take turns; a first opening fetches the greeting.
@@ -502,6 +672,9 @@
     saveState();
     input.value = "";
     clearError();
+    showStatus("");
+    confirmBox.hidden = true;
+    tools.hidden = false;
     renderHistory();
     input.focus();
     greet(null);
@@ -523,9 +696,15 @@
   launcher.addEventListener("click", open);
   closeButton.addEventListener("click", close);
   startOverButton.addEventListener("click", startOver);
+  saveCopyButton.addEventListener("click", saveCopy);
+  deleteButton.addEventListener("click", function () { askToDelete(true); });
+  confirmNo.addEventListener("click", function () { askToDelete(false); });
+  confirmYes.addEventListener("click", deleteConversation);
   languageButton.addEventListener("click", switchLanguage);
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") close();
+    if (event.key !== "Escape") return;
+    if (!confirmBox.hidden) askToDelete(false);  // Escape first cancels the question
+    else close();
   });
   input.addEventListener("input", saveDraft);
   input.addEventListener("keydown", function (event) {

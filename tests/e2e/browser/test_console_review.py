@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from assistant.console import accounts
+from assistant.console import accounts, audit, conversations
 from assistant.console.store import open_database
 from tests.conftest import ROOT
 from tests.e2e.browser.axe import new_page, serious_violations
@@ -47,7 +47,8 @@ def live_console(bot, tmp_path_factory):
     for name in ("config.yml", "domain.yml"):
         shutil.copyfile(ROOT / name, folder / name)
     with serving_console(folder, bot.endpoints, {"CONSOLE_INDEX_SECONDS": "0.5",
-                                                 "CONSOLE_TRAINING_DATA": str(folder / "data" / "nlu")}) as url:
+                                                 "CONSOLE_TRAINING_DATA": str(folder / "data" / "nlu"),
+                                                 **bot.console_settings}) as url:
         yield LiveConsole(url, folder / "data" / "nlu")
 
 
@@ -90,6 +91,42 @@ def test_an_agent_finds_the_conversation_by_the_reference_read_out_on_the_phone(
     assert not serious_violations(page, "console handoff look-up (sv)")
     page.screenshot(path=str(SCREENSHOTS / "console-handoff.png"), full_page=True)
     sign_out_by_keyboard(page)
+    page.context.close()
+
+
+def test_an_agent_deletes_the_conversation_a_caller_asks_to_have_deleted(browser, bot, chat_site, live_console):
+    reference = hand_off_in_the_chat(browser, chat_site, "en")
+    engine = open_database(bot.endpoints)
+    page = new_page(browser, DESKTOP)
+    sign_in_by_keyboard(page, live_console.url, "agent")
+    tab_to(page, nav_link(page, "Slå upp överlämning"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.locator("#reference"))
+    page.keyboard.type(reference)
+    page.keyboard.press("Enter")
+    expect(page.locator(".transcript")).to_contain_text(FIRST_MESSAGE["en"])
+    sender = conversations.by_reference(engine, reference)["sender_id"]
+
+    tab_to(page, page.get_by_role("button", name="Radera samtalet…"))
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(f"Radera samtalet {reference}?")
+    assert not serious_violations(page, "console, asked before deleting (sv)")
+    assert conversations.still_stored(engine, sender)  # only asked so far
+    tab_to(page, page.locator("main form.buttons button[type=submit]"))
+    page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text(f"Samtalet {reference} är raderat.")
+    assert not conversations.still_stored(engine, sender)  # events and the console's rows
+    entries = audit.entries(engine, page=1)[0]
+    assert (entries[0].actor, entries[0].action) == ("agent", audit.CONVERSATION_DELETED)
+    assert entries[0].target.startswith(reference)
+    # Its reference no longer finds it.
+    page.goto(f"{live_console.url}/handoff")
+    tab_to(page, page.locator("#reference"))
+    page.keyboard.type(reference)
+    page.keyboard.press("Enter")
+    expect(page.locator("#reference-error")).to_contain_text("Ingen överlämning har den referensen")
+    engine.dispose()
     page.context.close()
 
 

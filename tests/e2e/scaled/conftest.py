@@ -133,6 +133,7 @@ class Cluster:
     postgres: PortProxy
     redis: PortProxy
     actions_port: int
+    chat_site_port: int = 0  # the origin the instances let browsers in from (CORS)
     actions: Process = None
     model_store: Process = None
     instances: List[Instance] = field(default_factory=list)
@@ -188,7 +189,10 @@ def cluster(model_path, tmp_path_factory):
     env = scaled_environment(("127.0.0.1", postgres.port), ("127.0.0.1", redis.port), f"test_{run}",
                              actions_port, CHAT_RATE_LIMIT_WINDOW_SECONDS=str(RATE_LIMIT_WINDOW_SECONDS),
                              CHAT_RATE_LIMIT_PER_ADDRESS="0")
-    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), env["POSTGRES_DB"], postgres, redis, actions_port)
+    chat_site_port = free_port()
+    env["CHAT_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{chat_site_port}"
+    cluster = Cluster(env, tmp_path_factory.mktemp("scaled"), env["POSTGRES_DB"], postgres, redis, actions_port,
+                      chat_site_port)
     try:
         with failing_if_not_started():
             cluster.model_store = deployment.serve_model(env, model_path, cluster.workdir)
