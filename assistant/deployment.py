@@ -25,7 +25,8 @@ Both profiles:
     CHAT_SESSION_SECRET    signs socket.io session ids and the keys of conversations (their
                            owners' proof, assistant/channels/own_conversation.py), and keys the
                            hash of sender ids that look like personal data; the same on every
-                           instance and the console (generated for one `make run` if not set)
+                           instance and the console (if not set, made once and kept in
+                           var/chat-session-secret)
     ASSISTANT_URL=http://127.0.0.1:5005  where the console reaches a Rasa instance, to delete a
                            conversation a support agent found by its handoff reference
     CHAT_ALLOWED_ORIGINS   web pages (origins) besides the demo page that may embed the chat
@@ -145,7 +146,8 @@ def server_environment(environ: Mapping[str, str], origins: Optional[List[str]] 
     if not env.get("MODEL_STORE_TOKEN"):
         env["MODEL_STORE_TOKEN"] = secrets.token_hex(32)
     # The Rasa servers sign with it, and the console proves with it that a support agent may
-    # delete a conversation (assistant/channels/own_conversation.py): generated for one run.
+    # delete a conversation (assistant/channels/own_conversation.py). `make run` keeps one in
+    # var/ (main); the tests' and the bench's servers get one of their own.
     if not env.get("CHAT_SESSION_SECRET"):
         env["CHAT_SESSION_SECRET"] = secrets.token_hex(32)
     if profile(env) == "scaled":
@@ -425,8 +427,24 @@ def start_servers(model: Optional[Path], workdir: Path, stock: bool = False, ori
         raise
 
 
+def kept_secret(path: Path) -> str:
+    """A random secret made once, readable by this user only, then read from `path`."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    secret = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secret)
+    return secret
+
+
 def main() -> int:
     environ = dict(os.environ)
+    VAR.mkdir(exist_ok=True)
+    # Kept across runs: applicants' keys to their conversations (and socket.io sessions) must
+    # not stop working when the servers restart.
+    environ.setdefault("CHAT_SESSION_SECRET", kept_secret(VAR / "chat-session-secret"))
     try:
         env = server_environment(environ)
         rasa_env = rasa_environment(env)
@@ -442,7 +460,6 @@ def main() -> int:
     rasa_ports = [rasa_port + i for i in range(instances)]
 
     # Old conversations go first (30 days after their last message).
-    VAR.mkdir(exist_ok=True)
     retention = subprocess.run([sys.executable, "-m", "assistant.retention", "--endpoints",
                                 str(endpoints_file(env))], cwd=ROOT, env=env)
     if retention.returncode != 0:

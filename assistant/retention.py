@@ -66,12 +66,15 @@ _DELETE_CONVERSATION = text("DELETE FROM events WHERE sender_id = :sender_id")
 
 def _delete_console_records_of(engine: Any, sender_id: str) -> None:
     """The console's rows about one conversation, if the console keeps tables here."""
+    from assistant.console import conversations as index
     from assistant.console.store import conversations
 
     with engine.begin() as connection:
-        if sa.inspect(connection).has_table(conversations.name):
-            _delete_console_rows(connection, sa.select(conversations.c.id)
-                                 .where(conversations.c.sender_id == sender_id).scalar_subquery())
+        if not sa.inspect(connection).has_table(conversations.name):
+            return
+        delete_console_rows(connection, sa.select(conversations.c.id)
+                             .where(conversations.c.sender_id == sender_id).scalar_subquery())
+    index.after_retention(engine)  # SQLite hands the ids of deleted newest events out again
 
 
 def delete_console_records_without_events(engine: Any) -> int:
@@ -82,11 +85,11 @@ def delete_console_records_without_events(engine: Any) -> int:
     with engine.begin() as connection:
         if not sa.inspect(connection).has_table("events"):
             return 0
-        return _delete_console_rows(connection, sa.select(conversations.c.id).where(
+        return delete_console_rows(connection, sa.select(conversations.c.id).where(
             ~sa.exists().where(events.c.sender_id == conversations.c.sender_id)).scalar_subquery())
 
 
-def _delete_console_rows(connection: Any, ids: Any) -> int:
+def delete_console_rows(connection: Any, ids: Any) -> int:
     """Index rows, messages and corrections of the conversations `ids` selects. The database's
     own cascade is not relied on: SQLite enforces foreign keys only when asked."""
     from assistant.console.store import conversations, corrections, messages

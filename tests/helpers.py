@@ -315,3 +315,22 @@ TYPED_VARIANTS = [
     ("ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", EMAIL_PLACEHOLDER),  # full-width
     ("anna+migr@sub.example.co.uk", EMAIL_PLACEHOLDER),
 ]
+
+
+def stored_about(engine: Any, sender: str) -> Dict[str, int]:
+    """What the database holds about a conversation: its events, and the console's rows (the
+    index, its messages, its corrections)."""
+    import sqlalchemy as sa
+
+    from assistant.console.store import conversations, corrections, events, messages
+
+    with engine.connect() as connection:
+        ids = [i for (i,) in connection.execute(sa.select(conversations.c.id)
+                                                .where(conversations.c.sender_id == sender))]
+
+        def count(table, condition) -> int:
+            return connection.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar()
+
+        return {"events": count(events, events.c.sender_id == sender), "index": len(ids),
+                "messages": count(messages, messages.c.conversation_id.in_(ids)),
+                "corrections": count(corrections, corrections.c.conversation_id.in_(ids))}

@@ -10,33 +10,15 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
 from assistant.console import conversations, corrections
-from assistant.console.store import conversations as conversation_rows, corrections as correction_rows
-from assistant.console.store import messages as message_rows
 from assistant.retention import delete_conversation
 from assistant.tracker_store import open_tracker_store
 from tests import stored_events as ev
 from tests.conftest import ROOT
 from tests.console.conftest import database, engine  # noqa: F401 -- the fixtures: SQLite and PostgreSQL
-from tests.helpers import store_conversations
+from tests.helpers import store_conversations, stored_about
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 REFERENCE = "K7QF-4MXA"
-
-
-def rows(engine, sender):
-    """What the database holds about `sender`: events, and the console's rows."""
-    with engine.connect() as connection:
-        ids = [i for (i,) in connection.execute(sa.select(conversation_rows.c.id)
-                                                .where(conversation_rows.c.sender_id == sender))]
-        return {
-            "events": connection.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"),
-                                         {"s": sender}).scalar(),
-            "index": len(ids),
-            "messages": connection.execute(sa.select(sa.func.count()).select_from(message_rows)
-                                           .where(message_rows.c.conversation_id.in_(ids))).scalar(),
-            "corrections": connection.execute(sa.select(sa.func.count()).select_from(correction_rows)
-                                              .where(correction_rows.c.conversation_id.in_(ids))).scalar(),
-        }
 
 
 def test_a_deleted_conversation_leaves_nothing_in_the_store_or_the_console(database):
@@ -49,28 +31,29 @@ def test_a_deleted_conversation_leaves_nothing_in_the_store_or_the_console(datab
         conversations.set_review(engine, found["id"], True, "phone, urgent", "lea")
         message = conversations.transcript(engine, found)[0]
         corrections.queue(engine, found["id"], message.event_id, "sv", message.text, "no_email", "lea")
-    before = rows(engine, "mine")
+    before = stored_about(engine, "mine")
     assert before["events"] and before["index"] == 1 and before["messages"] and before["corrections"] == 1
 
     tracker_store = open_tracker_store(endpoints)
     tracker_store.domain = DOMAIN
 
     async def run():
-        await tracker_store.retrieve("mine")  # now in the store's cache too
+        await tracker_store.retrieve("mine")  # now in the store's memory too
         found = await delete_conversation(tracker_store, InMemoryLockStore(), "mine")
-        return found, await tracker_store.retrieve("mine"), await delete_conversation(
+        in_memory = "mine" in tracker_store._trackers
+        return found, in_memory, await tracker_store.retrieve("mine"), await delete_conversation(
             tracker_store, InMemoryLockStore(), "mine")
 
-    found, after, again = asyncio.run(run())
+    found, in_memory, after, again = asyncio.run(run())
 
     assert found and not again
-    assert after is None  # not from the cache either
-    assert rows(engine, "mine") == {"events": 0, "index": 0, "messages": 0, "corrections": 0}
+    assert not in_memory and after is None
+    assert stored_about(engine, "mine") == {"events": 0, "index": 0, "messages": 0, "corrections": 0}
     assert conversations.by_reference(engine, REFERENCE) is None  # the reference stops working
-    assert rows(engine, "someone else's") == before  # the other conversation is untouched
+    assert stored_about(engine, "someone else's") == before  # the other conversation is untouched
     # The console's next run does not bring it back.
     conversations.catch_up(engine)
-    assert rows(engine, "mine")["index"] == 0
+    assert stored_about(engine, "mine")["index"] == 0
 
 
 def test_a_message_being_answered_cannot_write_the_conversation_back(database):
@@ -134,3 +117,21 @@ def test_an_index_row_left_by_a_deletion_during_indexing_shows_nothing(database)
         connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'mine'"))
     assert conversations.by_reference(engine, REFERENCE) is None
     assert conversations.find(engine, found["id"]) is None
+
+
+def test_a_conversation_stored_after_a_deletion_is_indexed(database):
+    """SQLite hands the ids of deleted newest events out again: the console's index must read
+    them, as after the retention job."""
+    endpoints, engine = database
+    store_conversations(endpoints, {"old": [ev.user("gammalt", "greet", 0.9)]})
+    conversations.catch_up(engine)
+    store_conversations(endpoints, {"newest": [ev.user("nyast", "greet", 0.9), ev.user("igen", "greet", 0.9)]})
+    conversations.catch_up(engine)
+    tracker_store = open_tracker_store(endpoints)
+    tracker_store.domain = DOMAIN
+    asyncio.run(delete_conversation(tracker_store, InMemoryLockStore(), "newest"))
+    # The next conversation takes the deleted ids, the one after it a new one.
+    store_conversations(endpoints, {"after": [ev.user("efteråt", "greet", 0.9), ev.user("sedan", "greet", 0.9)]})
+    store_conversations(endpoints, {"later": [ev.user("senare", "greet", 0.9)]})
+    conversations.catch_up(engine)
+    assert stored_about(engine, "after")["index"] == 1 and stored_about(engine, "later")["index"] == 1

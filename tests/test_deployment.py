@@ -77,3 +77,12 @@ def test_the_servers_start_through_the_projects_launchers():
     env = deployment.server_environment({})
     assert deployment.rasa_command(env, 5005)[1:4] == ["-m", "assistant.rasa_server", "run"]
     assert deployment.action_server_command(5055)[1:3] == ["-m", "assistant.action_server"]
+
+
+def test_the_chat_secret_is_made_once_for_this_user_only_and_kept(tmp_path):
+    from assistant.deployment import kept_secret
+
+    path = tmp_path / "chat-session-secret"
+    first = kept_secret(path)
+    assert len(first) == 64 and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert kept_secret(path) == first  # a restart keeps applicants' keys working

@@ -30,7 +30,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.handoff import HANDOFF_REFERENCE_SLOT
-from assistant.channels.edge import MAX_BODY_BYTES, MAX_SENDER_LENGTH, Edge, chat_secret, failure
+from assistant.channels.edge import (
+    _CONTROL, MAX_BODY_BYTES, MAX_SENDER_LENGTH, Edge, chat_secret, conversation_id, failure)
 from assistant.console.local_time import ZONE
 from assistant.language import LANGUAGE_ENTITY, supported
 from assistant.retention import RETENTION_DAYS, delete_conversation
@@ -99,7 +100,7 @@ def register(webhook: Blueprint, edge: Edge) -> None:
             return _failed(error)
         if wait:
             return _too_fast(wait)
-        sender = secrets.token_hex(16)
+        sender = _new_sender()
         return response.json({"sender": sender, "key": owner_key(sender)}, status=201,
                              headers={"Cache-Control": "no-store"})
 
@@ -132,7 +133,7 @@ def register(webhook: Blueprint, edge: Edge) -> None:
             return _failed(error)
         if not found:
             return _not_found()
-        logger.info("A conversation was deleted at its owner's request.")
+        logger.info("A conversation was deleted with its key.")
         return response.json({"deleted": True}, headers={"Cache-Control": "no-store"})
 
 
@@ -145,7 +146,10 @@ async def _owned(request: Request, edge: Edge) -> Any:
     body = _json_or_none(request)
     sender = body.get("sender") if isinstance(body, dict) else None
     key = body.get("key") if isinstance(body, dict) else None
-    if not (isinstance(sender, str) and 0 < len(sender) <= MAX_SENDER_LENGTH and isinstance(key, str)):
+    # The id as the store keeps it (the key is made for that); no control characters or lone
+    # surrogates, which no stored id has and which could not be signed.
+    if not (isinstance(sender, str) and 0 < len(sender) <= MAX_SENDER_LENGTH and isinstance(key, str)
+            and not _CONTROL.search(sender)):
         return response.json({"error": 'Send a JSON object like {"sender": "...", "key": "..."}, as '
                                        "POST /webhooks/rest/conversations gave them."}, status=400)
     owner = bool(_KEY.fullmatch(key)) and is_owner(sender, key)
@@ -201,6 +205,15 @@ def copy_text(events: List[Any], language: str, reference: Optional[str], now: O
 def _line(at: str, speaker: str, text: str) -> str:
     """One message; the lines of a long answer indented under its first."""
     return f"{at}  {speaker}: " + "\n    ".join(text.splitlines() or [""])
+
+
+def _new_sender() -> str:
+    """A random id the edge keeps as it is: one of only digits could look like a personal
+    identity number, and be stored under a hash of it instead."""
+    while True:
+        sender = secrets.token_hex(16)
+        if conversation_id(sender) == sender:
+            return sender
 
 
 def _address(request: Request) -> str:

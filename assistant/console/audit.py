@@ -24,7 +24,7 @@ CONVERSATION_VIEWED, CONVERSATION_REVIEWED, CORRECTION_QUEUED = (
     "conversation_viewed", "conversation_reviewed", "correction_queued")
 CORRECTIONS_APPROVED, CORRECTIONS_DISCARDED = "corrections_approved", "corrections_discarded"
 HANDOFF_LOOKED_UP, HANDOFF_NOT_FOUND = "handoff_looked_up", "handoff_not_found"
-CONVERSATION_DELETED = "conversation_deleted"
+CONVERSATION_DELETED, CONVERSATION_DELETE_FAILED = "conversation_deleted", "conversation_delete_failed"
 CONVERSATIONS_LISTED, CORRECTIONS_READ = "conversations_listed", "corrections_read"
 TRAINING_REQUESTED, MODEL_ACTIVATED, MODEL_OVERRIDDEN, MODEL_ROLLED_BACK, PATCH_EXPORTED = (
     "training_requested", "model_activated", "model_overridden", "model_rolled_back", "patch_exported")

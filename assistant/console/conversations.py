@@ -59,6 +59,9 @@ class _Progress:
 
 
 _progress: Dict[str, _Progress] = {}
+# Whether an index row's conversation is still in the tracker store: a deletion
+# (assistant/retention.py) may come while the index is being written.
+_STILL_STORED = sa.exists().where(events.c.sender_id == conversations.c.sender_id)
 
 
 # ----- the index ------------------------------------------------------------------------
@@ -198,6 +201,13 @@ def _index(connection: Connection, senders: List[str]) -> None:
         } for m in conversation.messages]
     if new_messages:
         connection.execute(messages.insert(), new_messages)
+    # A conversation deleted since its events were read above (assistant/retention.py) must
+    # not come back through the rows just written: read again, at the end of the transaction.
+    gone = sa.select(conversations.c.id).where(conversations.c.sender_id.in_(senders), ~_STILL_STORED)
+    if connection.execute(gone.limit(1)).first() is not None:
+        from assistant.retention import delete_console_rows
+
+        delete_console_rows(connection, gone.scalar_subquery())
 
 
 def _shown(text: str) -> str:
@@ -230,11 +240,10 @@ def _summary(conversation: Conversation, typed: List, last_event_id: int) -> Dic
     }
 
 
-def still_stored(engine: Engine, sender_id: str) -> bool:
-    """Whether the tracker store or the index still holds anything of the conversation."""
+def events_stored(engine: Engine, sender_id: str) -> bool:
+    """Whether the tracker store holds any event of the conversation."""
     with engine.connect() as connection:
-        return any(connection.execute(sa.select(sa.exists().where(table.c.sender_id == sender_id))).scalar()
-                   for table in (events, conversations))
+        return bool(connection.execute(sa.select(sa.exists().where(events.c.sender_id == sender_id))).scalar())
 
 
 # ----- the list -------------------------------------------------------------------------
@@ -358,11 +367,6 @@ class Turn:
     correction: Optional[Dict[str, Any]] = None
     language: str = ""  # of the message, or of the conversation for a reply
     notice: bool = False  # a service notice the assistant showed (assistant/notices.py)
-
-
-# An index row is only as good as the conversation behind it: one deleted while the index was
-# being written (assistant/retention.py) may leave a row behind until the next retention run.
-_STILL_STORED = sa.exists().where(events.c.sender_id == conversations.c.sender_id)
 
 
 def find(engine: Engine, conversation_id: int) -> Optional[Dict[str, Any]]:

@@ -101,26 +101,29 @@ def register(app: Sanic, engine: Engine, page: Callable[..., HTTPResponse], requ
     @app.post("/handoff/delete")
     @requires(AGENT, LEAD)
     async def delete(request: Request) -> HTTPResponse:
-        """First the question, then (confirmed=yes) the deletion."""
+        """First the question, then (confirmed=yes) the deletion, of the conversation the
+        agent was shown (its reference and its id must still go together)."""
         reference = await counted(request)
         if isinstance(reference, HTTPResponse):
             return reference
         found = conversations.by_reference(engine, reference)
-        if found is None:
+        if found is None or request.form.get("conversation") != str(found["id"]):
             return not_found(request, reference)
         if request.form.get("confirmed") != "yes":
-            return page(request, "handoff_delete.html", reference=reference)
-        language = request.ctx.language
+            return page(request, "handoff_delete.html", reference=reference, conversation=found)
+        language, account = request.ctx.language, request.ctx.session.account.username
+        target = f"{reference} #{found['id']}"
         try:
-            await ask_to_delete(found["sender_id"])
+            deleted = await ask_to_delete(found["sender_id"])
         except Exception as error:
             logger.error(f"Deleting a conversation failed: {kind_and_place(error)}")
+            audit.record(engine, account, audit.CONVERSATION_DELETE_FAILED, target)
             return page(request, "message.html", 503, message=text("delete_failed", language))
-        if conversations.still_stored(engine, found["sender_id"]):
-            # The instance did not know the key: its CHAT_SESSION_SECRET is not the console's.
+        if not deleted and conversations.events_stored(engine, found["sender_id"]):
+            # The instance did not take the key: its CHAT_SESSION_SECRET is not the console's.
             logger.error("The assistant refused to delete a conversation: CHAT_SESSION_SECRET must be "
                          "the same for the console and every Rasa instance.")
-            return page(request, "message.html", 500, message=text("delete_failed", language))
-        audit.record(engine, request.ctx.session.account.username, audit.CONVERSATION_DELETED,
-                     f"{reference} #{found['id']}")
+            audit.record(engine, account, audit.CONVERSATION_DELETE_FAILED, target)
+            return page(request, "message.html", 500, message=text("delete_misconfigured", language))
+        audit.record(engine, account, audit.CONVERSATION_DELETED, target)
         return page(request, "message.html", message=text("conversation_deleted", language, reference=reference))

@@ -260,9 +260,11 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "delete_conversation_intro": {"sv": "Om den som ringer ber om det: samtalet raderas direkt, ur assistenten och ur konsolen, och referensen slutar fungera.",
                                   "en": "If the caller asks for it: the conversation is deleted at once, from the assistant and from the console, and the reference stops working."},
     "confirm_delete_conversation": {"sv": "Radera samtalet {reference}?", "en": "Delete the conversation {reference}?"},
-    "delete_conversation_means": {"sv": "Samtalet, dess rättelser som ännu inte är godkända, taggar och referens tas bort och kan inte återställas. Gör det bara om den som ringer har bett om det.",
-                                  "en": "The conversation, its corrections not yet approved, its tags and its reference are removed and cannot be restored. Do it only if the caller has asked for it."},
+    "delete_conversation_means": {"sv": "Samtalet, dess taggar, referens och rättelser tas bort och kan inte återställas. Meningar som redan har lagts till i träningsdata finns kvar där, utan koppling till samtalet. Gör det bara om den som ringer har bett om det.",
+                                  "en": "The conversation, its tags, reference and corrections are removed and cannot be restored. Sentences already added to the training data stay there, with no link to the conversation. Do it only if the caller has asked for it."},
     "conversation_deleted": {"sv": "Samtalet {reference} är raderat.", "en": "The conversation {reference} is deleted."},
+    "delete_misconfigured": {"sv": "Samtalet kunde inte raderas: assistenten godtog inte konsolens nyckel. CHAT_SESSION_SECRET måste vara densamma för konsolen och assistenten; be den som driftar assistenten. Samtalet finns kvar.",
+                             "en": "The conversation could not be deleted: the assistant did not accept the console's key. CHAT_SESSION_SECRET must be the same for the console and the assistant; ask whoever runs the assistant. The conversation is still there."},
     "delete_failed": {"sv": "Samtalet kunde inte raderas just nu: assistenten svarade inte. Det finns kvar; försök igen om en stund.",
                       "en": "The conversation could not be deleted just now: the assistant did not answer. It is still there; try again in a moment."},
     # outage alerts
@@ -301,6 +303,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "audit_handoff_looked_up": {"sv": "slog upp överlämning", "en": "looked up a handoff"},
     "audit_handoff_not_found": {"sv": "slog upp okänd referens", "en": "looked up an unknown reference"},
     "audit_conversation_deleted": {"sv": "raderade samtal", "en": "deleted conversation"},
+    "audit_conversation_delete_failed": {"sv": "försökte radera samtal (misslyckades)", "en": "tried to delete a conversation (failed)"},
     # ----- models (model_pages.py)
     "models": {"sv": "Modeller", "en": "Models"},
     "models_intro": {"sv": "Träna en ny modell av de nuvarande träningsdata, jämför den med den modell som svarar nu och gör den aktiv. Du kan alltid gå tillbaka till en tidigare modell.",

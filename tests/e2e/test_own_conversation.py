@@ -2,6 +2,7 @@
 with the key the server handed out with the conversation; a guessed or missing key reveals
 nothing and deletes nothing."""
 import asyncio
+import re
 import sqlite3
 from typing import Tuple
 
@@ -9,8 +10,12 @@ import pytest
 import requests
 
 from assistant.channels.own_conversation import NOT_FOUND
+from assistant.console import accounts, audit
+from assistant.console.store import open_database
+from assistant.processes import free_port
 from assistant.retention import RETENTION_DAYS
-from tests.helpers import HANDOFF_REFERENCE, Chat, joined, texts, user_texts_in_store
+from tests.helpers import (CONSOLE_PASSWORDS, HANDOFF_REFERENCE, Chat, Console, csrf_token, joined, serving_console,
+                           texts, user_texts_in_store)
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +80,8 @@ def test_a_guessed_or_missing_key_reveals_nothing_and_deletes_nothing(bot):
     other_sender, other_key = new_conversation(bot)
     bot.say(other_sender, "hej")
     stored = events_stored(bot, sender)
-    unknown = copy(bot, {"sender": "no-such-conversation", "key": "0" * 32})
+    # A conversation that does not exist: handed out, with its own right key, nothing stored.
+    unknown = copy(bot, dict(zip(("sender", "key"), new_conversation(bot))))
     assert unknown.status_code == 404 and unknown.json() == {"error": NOT_FOUND}
 
     for guess in ["0" * 32, other_key, key.upper(), key[:-1], key + "0", key[:-1] + ("1" if key[-1] != "1" else "2")]:
@@ -83,10 +89,17 @@ def test_a_guessed_or_missing_key_reveals_nothing_and_deletes_nothing(bot):
             answer = route(bot, {"sender": sender, "key": guess})
             # The same answer as for a conversation that does not exist.
             assert (answer.status_code, answer.text) == (unknown.status_code, unknown.text), (route, guess)
-    for body in [{"sender": sender}, {"sender": sender, "key": None}, {"key": key}, [sender, key], "x"]:
+    for body in [{"sender": sender}, {"sender": sender, "key": None}, {"sender": sender, "key": 12345},
+                 {"key": key}, [sender, key], "x", {"sender": "\ud800", "key": key},
+                 {"sender": sender + "\n", "key": key}, {"sender": "x" * 200, "key": key}]:
         for route in (copy, delete):
             answer = route(bot, body)
-            assert answer.status_code == 400 and "jag får inget mejl" not in answer.text
+            assert answer.status_code == 400 and "jag får inget mejl" not in answer.text, body
+    for route in ("copy", "delete"):
+        not_json = requests.post(f"{bot.url}/webhooks/rest/conversation/{route}", data=b"{not json", timeout=30)
+        too_large = requests.post(f"{bot.url}/webhooks/rest/conversation/{route}", timeout=30,
+                                  json={"sender": sender, "key": key, "padding": "x" * 70_000})
+        assert (not_json.status_code, too_large.status_code) == (400, 413)
     assert events_stored(bot, sender) == stored
     assert copy(bot, {"sender": sender, "key": key}).status_code == 200  # still there for its owner
 
@@ -124,3 +137,29 @@ def test_a_socketio_session_token_is_its_conversations_key(bot):
     assert "ingen sms-kod" in copy(bot, {"sender": sender, "key": key}).text
     assert delete(bot, {"sender": sender, "key": key}).status_code == 200
     assert events_stored(bot, sender) == 0
+
+
+@pytest.mark.parametrize("settings, status, said", [
+    ({"CHAT_SESSION_SECRET": "not the assistant's secret"}, 500, "CHAT_SESSION_SECRET måste vara densamma"),
+    ({"ASSISTANT_URL": "http://127.0.0.1:{free}"}, 503, "assistenten svarade inte"),
+], ids=["another secret", "assistant unreachable"])
+def test_a_console_that_cannot_delete_says_why_and_deletes_nothing(bot, tmp_path, settings, status, said):
+    engine = open_database(bot.endpoints)
+    if accounts.find(engine, "agent") is None:
+        accounts.create_account(engine, "agent", "Aga Agent", accounts.AGENT, CONSOLE_PASSWORDS["agent"])
+    sender, _ = new_conversation(bot)
+    reference = HANDOFF_REFERENCE.search(joined(bot.say(sender, "jag vill prata med en människa"))).group(0)
+    settings = {**bot.console_settings, **{k: v.format(free=free_port()) for k, v in settings.items()}}
+    with serving_console(tmp_path, bot.endpoints, settings) as url:
+        agent = Console(url, bot.endpoints).signed_in("agent", CONSOLE_PASSWORDS["agent"])
+        token = csrf_token(agent.get(url + "/handoff").text)
+        shown = agent.post(url + "/handoff", data={"csrf_token": token, "reference": reference})
+        conversation = re.search(r'name="conversation" value="(\d+)"', shown.text).group(1)
+        answer = agent.post(url + "/handoff/delete", data={"csrf_token": token, "reference": reference,
+                                                            "conversation": conversation, "confirmed": "yes"})
+    assert answer.status_code == status and said in answer.text
+    assert events_stored(bot, sender) > 0
+    failed = audit.entries(engine)[0][0]
+    assert (failed.actor, failed.action, failed.target) == ("agent", audit.CONVERSATION_DELETE_FAILED,
+                                                            f"{reference} #{conversation}")
+    engine.dispose()

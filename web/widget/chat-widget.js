@@ -63,6 +63,7 @@
       confirmDeleteYes: "Radera",
       confirmDeleteNo: "Avbryt",
       deleted: "Samtalet är raderat. Här börjar ett nytt samtal.",
+      nothingToDelete: "Assistenten hade inget sparat samtal att radera. Här börjar ett nytt samtal.",
       copySaved: "En kopia av samtalet har sparats som fil.",
       copyFile: "samtal",
       nothingToCopy: "Det finns inget samtal att spara ännu.",
@@ -110,6 +111,7 @@
       confirmDeleteYes: "Delete",
       confirmDeleteNo: "Cancel",
       deleted: "The conversation has been deleted. A new conversation starts here.",
+      nothingToDelete: "The assistant had no stored conversation to delete. A new conversation starts here.",
       copySaved: "A copy of the conversation has been saved as a file.",
       copyFile: "conversation",
       nothingToCopy: "There is no conversation to save yet.",
@@ -261,13 +263,13 @@
   var privacyText = el("span");
   var privacyLink = el("a", { "class": "privacy-link", target: "_blank", rel: "noopener noreferrer" });
   var saveCopyButton = el("button", { type: "button", "class": "tool" });
-  var deleteButton = el("button", { type: "button", "class": "tool" });
+  var deleteButton = el("button", { type: "button", "class": "tool", "aria-controls": "confirm-delete", "aria-expanded": "false" });
   var tools = el("div", { "class": "tools" }, [saveCopyButton, deleteButton]);
   // Deleting asks first, in place: the question labels the group the focus moves into.
   var confirmQuestion = el("p", { id: "confirm-delete-question" });
   var confirmYes = el("button", { type: "button", "class": "tool danger" });
   var confirmNo = el("button", { type: "button", "class": "tool" });
-  var confirmBox = el("div", { "class": "confirm", role: "group", "aria-labelledby": "confirm-delete-question", hidden: "" }, [
+  var confirmBox = el("div", { id: "confirm-delete", "class": "confirm", role: "group", "aria-labelledby": "confirm-delete-question", hidden: "" }, [
     confirmQuestion, el("div", { "class": "confirm-buttons" }, [confirmYes, confirmNo]),
   ]);
   var privacy = el("p", { "class": "privacy" }, [privacyText, document.createTextNode(" "), privacyLink]);
@@ -418,7 +420,9 @@
   function setBusy(value, quiet) {
     busy = value;
     log.setAttribute("aria-busy", value ? "true" : "false");
-    sendButton.setAttribute("aria-disabled", value ? "true" : "false");
+    [sendButton, saveCopyButton, deleteButton, confirmYes].forEach(function (button) {
+      button.setAttribute("aria-disabled", value ? "true" : "false");
+    });
     typing.textContent = value && !quiet ? t("typing") : "";
     typing.classList.toggle("active", value && !quiet);
     if (value && !quiet) scrollToEnd();
@@ -605,6 +609,7 @@
   function askToDelete(asking) {
     confirmBox.hidden = !asking;
     tools.hidden = asking;
+    deleteButton.setAttribute("aria-expanded", String(asking));
     if (asking) confirmNo.focus();
     else deleteButton.focus();
   }
@@ -613,29 +618,29 @@
     if (busy) return;
     clearError();
     showStatus("");
-    var deleted = function () {
+    var deleted = function (what) {
       askToDelete(false);
       state = newState(state.lang);
       state.open = true;
       saveState();
       input.value = "";
       renderHistory();
-      showStatus(t("deleted"));
+      showStatus(t(what));
       input.focus();
       greet(null);
     };
     if (!state.key) {  // nothing was ever sent: nothing is stored
-      deleted();
+      deleted("deleted");
       return;
     }
     setBusy(true, true);
     request(DELETE, ownConversation()).then(function () {
       setBusy(false, true);
-      deleted();
+      deleted("deleted");
     }).catch(function (error) {
       setBusy(false, true);
-      // Not found: already gone (its 30 days are over); the applicant's wish is met.
-      if (error && error.notFound) deleted();
+      // Not found: nothing is stored under this key (its 30 days are over, say); said as it is.
+      if (error && error.notFound) deleted("nothingToDelete");
       else showError(t(error && error.tooFast ? "tooFast" : "deleteFailed"), deleteConversation);
     });
   }
