@@ -8,10 +8,10 @@ corrections queued from it).
 Conversations are kept (with personal data masked) so that support leads can review them;
 after RETENTION_DAYS without a new message they are deleted whole. `delete_conversation`
 deletes one now: the applicant's "Delete the conversation" in the chat, or a support agent's
-for an applicant who asks by phone (assistant/channels/own_conversation.py). The staff console's own
-records go by the same job: audit-log entries after CONSOLE_AUDIT_RETENTION_DAYS (365), expired
-sign-in sessions at once, the console's index rows and queued corrections of deleted
-conversations with them. `make run` runs this at every start; a server that runs for weeks
+for an applicant who asks by phone (assistant/channels/own_conversation.py). The staff
+console's own records go by the retention job: audit-log entries after
+CONSOLE_AUDIT_RETENTION_DAYS (365), expired sign-in sessions at once, the console's index rows
+and corrections of deleted conversations with them. `make run` runs this at every start; a server that runs for weeks
 should run it daily (cron, a systemd timer):
 
     python -m assistant.retention [--endpoints endpoints.yml] [--days 30]

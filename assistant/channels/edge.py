@@ -182,6 +182,11 @@ def conversation_id(sender: Any) -> str:
     return sender
 
 
+def unprintable(text: str) -> bool:
+    """Whether `text` holds a control or format character or a lone surrogate."""
+    return _CONTROL.search(text) is not None
+
+
 def page_metadata(metadata: Any) -> Dict[str, Any]:
     """Keep only the metadata the assistant uses, so nothing else a client sends is stored."""
     if metadata is None:

@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 
 from actions.handoff import HANDOFF_REFERENCE_SLOT
 from assistant.channels.edge import (
-    _CONTROL, MAX_BODY_BYTES, MAX_SENDER_LENGTH, Edge, chat_secret, conversation_id, failure)
+    MAX_BODY_BYTES, MAX_SENDER_LENGTH, Edge, chat_secret, conversation_id, failure, unprintable)
 from assistant.console.local_time import ZONE
 from assistant.language import LANGUAGE_ENTITY, supported
 from assistant.retention import RETENTION_DAYS, delete_conversation
@@ -149,7 +149,7 @@ async def _owned(request: Request, edge: Edge) -> Any:
     # The id as the store keeps it (the key is made for that); no control characters or lone
     # surrogates, which no stored id has and which could not be signed.
     if not (isinstance(sender, str) and 0 < len(sender) <= MAX_SENDER_LENGTH and isinstance(key, str)
-            and not _CONTROL.search(sender)):
+            and not unprintable(sender)):
         return response.json({"error": 'Send a JSON object like {"sender": "...", "key": "..."}, as '
                                        "POST /webhooks/rest/conversations gave them."}, status=400)
     owner = bool(_KEY.fullmatch(key)) and is_owner(sender, key)
