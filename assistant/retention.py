@@ -80,13 +80,13 @@ def _delete_console_records_of(engine: Any, sender_id: str) -> None:
 def delete_console_records_without_events(engine: Any) -> int:
     """The console's rows about conversations the tracker store no longer has (deleted by
     age, or by another tool): how many conversations."""
-    from assistant.console.store import conversations, events
+    from assistant.console.conversations import STILL_STORED
+    from assistant.console.store import conversations
 
     with engine.begin() as connection:
         if not sa.inspect(connection).has_table("events"):
             return 0
-        return delete_console_rows(connection, sa.select(conversations.c.id).where(
-            ~sa.exists().where(events.c.sender_id == conversations.c.sender_id)).scalar_subquery())
+        return delete_console_rows(connection, sa.select(conversations.c.id).where(~STILL_STORED).scalar_subquery())
 
 
 def delete_console_rows(connection: Any, ids: Any) -> int:

@@ -61,7 +61,7 @@ class _Progress:
 _progress: Dict[str, _Progress] = {}
 # Whether an index row's conversation is still in the tracker store: a deletion
 # (assistant/retention.py) may come while the index is being written.
-_STILL_STORED = sa.exists().where(events.c.sender_id == conversations.c.sender_id)
+STILL_STORED = sa.exists().where(events.c.sender_id == conversations.c.sender_id)
 
 
 # ----- the index ------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def _index(connection: Connection, senders: List[str]) -> None:
         connection.execute(messages.insert(), new_messages)
     # A conversation deleted since its events were read above (assistant/retention.py) must
     # not come back through the rows just written: read again, at the end of the transaction.
-    gone = sa.select(conversations.c.id).where(conversations.c.sender_id.in_(senders), ~_STILL_STORED)
+    gone = sa.select(conversations.c.id).where(conversations.c.sender_id.in_(senders), ~STILL_STORED)
     if connection.execute(gone.limit(1)).first() is not None:
         from assistant.retention import delete_console_rows
 
@@ -372,14 +372,14 @@ class Turn:
 def find(engine: Engine, conversation_id: int) -> Optional[Dict[str, Any]]:
     with engine.connect() as connection:
         row = connection.execute(sa.select(conversations).where(conversations.c.id == conversation_id,
-                                                                _STILL_STORED)).mappings().first()
+                                                                STILL_STORED)).mappings().first()
     return dict(row) if row else None
 
 
 def by_reference(engine: Engine, reference: str) -> Optional[Dict[str, Any]]:
     with engine.connect() as connection:
         row = connection.execute(sa.select(conversations)
-                                 .where(conversations.c.handoff_reference == reference, _STILL_STORED)
+                                 .where(conversations.c.handoff_reference == reference, STILL_STORED)
                                  .order_by(conversations.c.last_at.desc())).mappings().first()
     return dict(row) if row else None
 
